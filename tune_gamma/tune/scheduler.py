@@ -1,0 +1,229 @@
+"""RoundScheduler: the thesis's Hyperparameter Scheduler and Determinant (Fig. 7, 8) on Ray Tune.
+
+Every trial is one (round, configuration) pair and trains ONE epoch: after its first report
+(metrics plus a checkpoint, as a PBT trainable reports) the scheduler stops it. When all trials
+of round r have reported or failed, the round closes: the best trial by the metric (ties broken
+by accuracy, then loss) wins, and its checkpoint becomes the starting checkpoint, through
+``tune.get_checkpoint()``, of every trial of round r+1. No trial of round r+1 starts before
+round r closes.
+
+State: Tune never calls a scheduler's own save/restore, so the round book lives in the searcher,
+whose state Tune saves with the experiment; after a round closes the scheduler forces such an
+experiment snapshot, so a killed driver resumes after the last closed round and no closed round
+is ever run again. On resume the restored trials are re-added; unfinished ones start again from
+their round's starting checkpoint.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from typing import TYPE_CHECKING, Any
+
+from ray.train import Checkpoint
+from ray.train._internal.session import _TrainingResult
+from ray.tune.experiment import Trial
+from ray.tune.schedulers import TrialScheduler
+
+from tune_gamma.rounds import RoundBook
+from tune_gamma.tune.records import RoundScalars, write_rounds_json
+from tune_gamma.tune.round_searcher import RoundSearcher
+
+if TYPE_CHECKING:
+    from ray.tune.execution.tune_controller import TuneController
+
+logger = logging.getLogger(__name__)
+
+
+def _find_round_searcher(search_alg: Any) -> RoundSearcher | None:
+    """Unwrap Tune's SearchGenerator / ConcurrencyLimiter down to our searcher."""
+    node = search_alg
+    while node is not None and not isinstance(node, RoundSearcher):
+        node = getattr(node, "searcher", None)
+    return node
+
+
+class RoundScheduler(TrialScheduler):
+    """Runs a per-epoch search as rounds of one-epoch trials.
+
+    Args:
+        rounds: number of rounds (epochs) to run.
+        metric, mode: by default taken from ``tune.run``/``TuneConfig``; must agree with the
+            searcher's.
+        tensorboard: write round-level scalars (``<experiment>/rounds``).
+
+    After the run, ``scheduler.rounds`` holds every round (trial ids, configs, metrics,
+    winner) and ``scheduler.schedule`` the winner's config per round: the learned schedule.
+    The searcher must be one of tune_gamma's (``GammaSearcher``, ``GaussianSearcher``,
+    ``GridSearcher``, ``RandomSearcher``): it proposes each round's trials.
+    """
+
+    def __init__(self, rounds: int = 10, metric: str | None = None, mode: str | None = None,
+                 *, tensorboard: bool = True) -> None:
+        if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
+            raise ValueError(f"rounds must be an integer >= 1, got {rounds!r}")
+        if mode is not None and mode not in ("max", "min"):
+            raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
+        super().__init__()
+        self.rounds_asked = rounds
+        self._metric = metric
+        self._mode = mode
+        self.tensorboard = tensorboard
+        self._searcher: RoundSearcher | None = None
+        self._controller: Any = None
+        self._staging_dir: str | None = None
+        self._scalars: RoundScalars | None = None
+        self._snapshot_due = False
+
+    # -- public records -------------------------------------------------------------------
+    @property
+    def book(self) -> RoundBook | None:
+        return self._searcher.book if self._searcher is not None else None
+
+    @property
+    def rounds(self) -> list[dict[str, Any]]:
+        """Every round so far: trials (ids, configs, metrics, status), winner, start point."""
+        return self.book.to_dict()["rounds"] if self.book is not None else []
+
+    @property
+    def schedule(self) -> list[dict[str, Any] | None]:
+        """The winner's config per closed round (None where every trial diverged)."""
+        return self.book.schedule if self.book is not None else []
+
+    # -- Tune hooks -----------------------------------------------------------------------
+    def set_search_properties(self, metric: str | None, mode: str | None, **spec: Any) -> bool:
+        if self._metric and metric and self._metric != metric:
+            return False
+        if self._mode and mode and self._mode != mode:
+            return False
+        self._metric = self._metric or metric
+        self._mode = self._mode or mode
+        return True
+
+    def _bind(self, tune_controller: TuneController, trial: Trial) -> RoundBook:
+        if self._searcher is None:
+            search_alg = tune_controller.search_alg
+            searcher = _find_round_searcher(search_alg)
+            if searcher is None:
+                given = type(getattr(search_alg, "searcher", search_alg)).__name__
+                raise ValueError(
+                    "RoundScheduler needs one of tune_gamma's searchers (GammaSearcher, "
+                    f"GaussianSearcher, GridSearcher, RandomSearcher) as search_alg; got {given}")
+            searcher.enable_rounds(self.rounds_asked, self._metric, self._mode)
+            self._searcher = searcher
+            self._controller = tune_controller
+            self._staging_dir = trial.storage.experiment_driver_staging_path
+            if self.tensorboard:
+                self._scalars = RoundScalars(self._staging_dir)
+        return self._searcher.book
+
+    def on_trial_add(self, tune_controller: TuneController, trial: Trial) -> None:
+        book = self._bind(tune_controller, trial)
+        record = book.trials.get(trial.trial_id)
+        if record is None:
+            raise ValueError(f"trial {trial.trial_id} was not proposed by the round searcher; "
+                             "RoundScheduler cannot place it in a round")
+        if trial.status in (Trial.TERMINATED, Trial.ERROR):
+            return  # a finished trial restored on resume: its record is in the book already
+        # New, retried, or unfinished when the driver died: train from the round's start.
+        book.reset_trial(trial.trial_id)
+        _set_start_checkpoint(trial, book.rounds[record.round].start_checkpoint)
+
+    def on_trial_result(self, tune_controller: TuneController, trial: Trial,
+                        result: dict[str, Any]) -> str:
+        return TrialScheduler.STOP  # one epoch per trial: its first report ends it
+
+    def on_trial_complete(self, tune_controller: TuneController, trial: Trial,
+                          result: dict[str, Any]) -> None:
+        book = self.book
+        record = book.trials.get(trial.trial_id) if book else None
+        if record is None or record.finished:
+            return
+        start = book.rounds[record.round].start_checkpoint
+        checkpoint = trial.checkpoint.path if trial.checkpoint is not None else None
+        if checkpoint == start:
+            checkpoint = None  # the trial reported no checkpoint of its own
+            logger.warning("trial %s reported no checkpoint: it cannot win its round",
+                           trial.trial_id)
+        book.record_result(trial.trial_id, result or {}, checkpoint)
+        self._maybe_close(record.round)
+
+    def on_trial_error(self, tune_controller: TuneController, trial: Trial) -> None:
+        if trial.should_recover():
+            return  # Tune retries it (max_failures) and adds it again
+        self._fail(trial)
+
+    def on_trial_remove(self, tune_controller: TuneController, trial: Trial) -> None:
+        self._fail(trial)
+
+    def choose_trial_to_run(self, tune_controller: TuneController) -> Trial | None:
+        if self._snapshot_due:
+            self._snapshot()
+        book = self.book
+        if book is None or book.current is None or book.current.closed:
+            return None
+        current = book.current.index
+        for trial in tune_controller.get_trials():
+            if trial.status != Trial.PENDING:
+                continue
+            record = book.trials.get(trial.trial_id)
+            if record is not None and record.round == current:
+                return trial
+        return None
+
+    def debug_string(self) -> str:
+        book = self.book
+        if book is None or book.current is None:
+            return f"RoundScheduler: {self.rounds_asked} rounds, none started."
+        closed = len(book.closed_rounds)
+        text = f"RoundScheduler: round {min(closed + 1, self.rounds_asked)} of {self.rounds_asked}"
+        last = book.closed_rounds[-1] if closed else None
+        if last is not None and last.winner is not None:
+            value = (book.trials[last.winner].metrics or {}).get(book.metric)
+            text += f"; last winner {book.metric}={value:.4f}" if value is not None else ""
+        return text + "."
+
+    # -- rounds ---------------------------------------------------------------------------
+    def _fail(self, trial: Trial) -> None:
+        book = self.book
+        record = book.trials.get(trial.trial_id) if book else None
+        if record is None or record.finished:
+            return
+        book.record_error(trial.trial_id)
+        self._maybe_close(record.round)
+
+    def _maybe_close(self, index: int) -> None:
+        book = self.book
+        record = book.rounds[index]
+        if record.closed or not book.is_complete(record):
+            return
+        winner = book.close_round(record)
+        if winner is None:
+            logger.warning("round %d: every trial diverged; round %d starts again from the "
+                           "same weights", index, index + 1)
+        else:
+            logger.info("round %d of %d closed: winner %s %s=%s config=%s", index + 1,
+                        book.rounds_total, winner.trial_id, book.metric,
+                        (winner.metrics or {}).get(book.metric), winner.config)
+        if self._scalars is not None:
+            self._scalars.log_round(book, index)
+        write_rounds_json(book, self._staging_dir)
+        self._snapshot_due = True
+
+    def _snapshot(self) -> None:
+        """Make Tune save the experiment now: trials, searcher and round book together."""
+        self._snapshot_due = False
+        # The scheduler's controller handle is a wrapper; the experiment snapshot is not on its
+        # public list, so reach the controller itself, as Ray's PBT reaches private state.
+        controller = getattr(self._controller, "_tune_controller", self._controller)
+        controller.checkpoint(force=True, wait=True)
+
+
+def _set_start_checkpoint(trial: Trial, path: str | None) -> None:
+    """Make ``tune.get_checkpoint()`` return ``path`` when the trial starts (as PBT does)."""
+    manager = trial.run_metadata.checkpoint_manager
+    if path is None:
+        manager._latest_checkpoint_result = None
+        return
+    checkpoint = Checkpoint(path=path, filesystem=copy.copy(trial.storage.storage_filesystem))
+    manager._latest_checkpoint_result = _TrainingResult(checkpoint=checkpoint, metrics={})
