@@ -67,7 +67,7 @@ def test_sigkill_mid_experiment_then_resume(ray_session, tmp_path):
     assert after[: len(before)] == before, "a closed round changed on resume"
     ids = [t["trial_id"] for r in after for t in r["trials"]]
     assert len(ids) == ROUNDS * SAMPLES and len(set(ids)) == len(ids)
-    starts = Counter((marker / "starts.log").read_text().split())
+    starts = Counter(line.split()[0] for line in (marker / "starts.log").read_text().splitlines())
     for record in before:
         for trial in record["trials"]:
             assert starts[trial["trial_id"]] == 1, "a trial of a closed round ran again"

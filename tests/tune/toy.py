@@ -13,6 +13,7 @@ import os
 import tempfile
 import time
 
+import ray
 from ray import tune
 
 RAISE_LR = 0.111
@@ -32,7 +33,7 @@ def pbt_style_trainable(config: dict) -> None:
     marker_dir = config.get("marker_dir")
     if marker_dir:
         with open(os.path.join(marker_dir, "starts.log"), "a") as f:
-            f.write(tune.get_context().get_trial_id() + "\n")
+            f.write(f"{tune.get_context().get_trial_id()} {ray.get_runtime_context().get_node_id()}\n")
     time.sleep(config.get("sleep", 0.0))
     if abs(lr - RAISE_LR) < 1e-9:
         raise RuntimeError("this trial fails on purpose")

@@ -225,5 +225,7 @@ def _set_start_checkpoint(trial: Trial, path: str | None) -> None:
     if path is None:
         manager._latest_checkpoint_result = None
         return
+    # A trial holding a checkpoint needs its directory name, or Tune cannot restore it on resume.
+    trial.init_local_path()
     checkpoint = Checkpoint(path=path, filesystem=copy.copy(trial.storage.storage_filesystem))
     manager._latest_checkpoint_result = _TrainingResult(checkpoint=checkpoint, metrics={})
