@@ -32,8 +32,10 @@ def pbt_style_trainable(config: dict) -> None:
     lr = config["lr"]
     marker_dir = config.get("marker_dir")
     if marker_dir:
+        trial_id = tune.get_context().get_trial_id()
+        node_id = ray.get_runtime_context().get_node_id()
         with open(os.path.join(marker_dir, "starts.log"), "a") as f:
-            f.write(f"{tune.get_context().get_trial_id()} {ray.get_runtime_context().get_node_id()}\n")
+            f.write(f"{trial_id} {node_id}\n")
     time.sleep(config.get("sleep", 0.0))
     if abs(lr - RAISE_LR) < 1e-9:
         raise RuntimeError("this trial fails on purpose")
