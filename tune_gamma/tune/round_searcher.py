@@ -33,6 +33,11 @@ from tune_gamma.tune.domains import convert_search_space, from_config, to_config
 DEFAULT_SAMPLES_PER_ROUND = 12  # the thesis: 2 initial points + 10 BO iterations per epoch
 
 
+def round_seed(seed: int, round_index: int) -> int:
+    """The seed of round ``round_index``'s proposer, derived from the searcher's ``seed``."""
+    return int(np.random.SeedSequence([seed, round_index]).generate_state(1)[0])
+
+
 class RoundSearcher(Searcher):
     """Base class: proposal bookkeeping, rounds, concurrency and save/restore.
 
@@ -146,10 +151,17 @@ class RoundSearcher(Searcher):
         return self.book
 
     # -- proposing ------------------------------------------------------------------------
+    def new_proposer(self, round_index: int) -> Proposer:
+        """A fresh proposer for round ``round_index`` (0 without rounds), as :meth:`suggest`
+        makes it: ``make_proposer`` with the seed ``round_seed(self.seed, round_index)``."""
+        if self.space is None:
+            raise RuntimeError(UNDEFINED_SEARCH_SPACE.format(cls=type(self).__name__,
+                                                             space="space"))
+        return self.make_proposer(self.space, round_seed(self.seed, round_index), [])
+
     def _proposer_for(self, round_index: int) -> Proposer:
         if self._proposer is None or self._proposer_round != round_index:
-            seed = int(np.random.SeedSequence([self.seed, round_index]).generate_state(1)[0])
-            self._proposer = self.make_proposer(self.space, seed, [])
+            self._proposer = self.new_proposer(round_index)
             self._proposer_round = round_index
         return self._proposer
 

@@ -35,6 +35,23 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+class _ForeignCheckpointLogFilter(logging.Filter):
+    """Drop Tune's "Remote file not found" warning for result files.
+
+    Tune's loggers take any trial that starts from a checkpoint for a resumed one and look for
+    its old result files; a round trial starts from its predecessor's checkpoint and has none.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Remote file not found")
+
+
+def _quiet_foreign_checkpoint_warnings() -> None:
+    tune_logger = logging.getLogger("ray.tune.logger.logger")
+    if not any(isinstance(f, _ForeignCheckpointLogFilter) for f in tune_logger.filters):
+        tune_logger.addFilter(_ForeignCheckpointLogFilter())
+
+
 def _find_round_searcher(search_alg: Any) -> RoundSearcher | None:
     """Unwrap Tune's SearchGenerator / ConcurrencyLimiter down to our searcher."""
     node = search_alg
@@ -74,6 +91,7 @@ class RoundScheduler(TrialScheduler):
         self._staging_dir: str | None = None
         self._scalars: RoundScalars | None = None
         self._snapshot_due = False
+        _quiet_foreign_checkpoint_warnings()
 
     # -- public records -------------------------------------------------------------------
     @property
@@ -207,6 +225,9 @@ class RoundScheduler(TrialScheduler):
                         (winner.metrics or {}).get(book.metric), winner.config)
         if self._scalars is not None:
             self._scalars.log_round(book, index)
+            if book.finished:
+                self._scalars.close()  # the writer flushes its last events only on close
+                self._scalars = None
         write_rounds_json(book, self._staging_dir)
         self._snapshot_due = True
 
