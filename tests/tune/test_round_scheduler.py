@@ -152,11 +152,11 @@ def test_tuner_api_runs_rounds(tmp_path):
 def test_gamma_searcher_alone_with_asha_over_whole_trials(tmp_path):
     searcher = GammaSearcher(seed=6)
     analysis = tune.run(pbt_style_trainable, config={"lr": tune.loguniform(1e-3, 0.5)},
-                        search_alg=searcher, scheduler=ASHAScheduler(max_t=4, grace_period=1),
-                        metric="kappa", mode="max", num_samples=8, stop={"training_iteration": 4},
+                        search_alg=searcher, scheduler=ASHAScheduler(max_t=3, grace_period=1),
+                        metric="kappa", mode="max", num_samples=6, stop={"training_iteration": 3},
                         max_concurrent_trials=2, storage_path=str(tmp_path), verbose=0)
-    assert len(analysis.trials) == 8 and all(t.status == "TERMINATED" for t in analysis.trials)
+    assert len(analysis.trials) == 6 and all(t.status == "TERMINATED" for t in analysis.trials)
     lrs = [t.config["lr"] for t in analysis.trials]
-    assert len(set(lrs)) == 8 and all(1e-3 <= lr <= 0.5 for lr in lrs)
+    assert len(set(lrs)) == 6 and all(1e-3 <= lr <= 0.5 for lr in lrs)
     assert searcher.book is None  # no rounds without RoundScheduler
-    assert searcher._proposer.n_observations == 8
+    assert searcher._proposer.n_observations == 6
