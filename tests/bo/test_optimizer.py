@@ -108,6 +108,13 @@ def test_initial_points_come_first_then_random_until_two_finite_values() -> None
     assert opt.has_model and opt.n_observations == 3 and opt.n_finite == 2
 
 
+def test_initial_points_keep_continuous_values_and_round_discrete_ones() -> None:
+    space = SearchSpace([Dimension("a", 0.0, 1.0), Dimension("n", 1, 10, integer=True),
+                         Dimension("lr", 1e-4, 1.0, log=True)])
+    opt = BayesianOptimizer(space, initial_points=[[0.123456789, 3.4, 0.01]], seed=0)
+    assert opt.ask().tolist() == [0.123456789, 3.0, 0.01]
+
+
 @pytest.mark.parametrize("predictive", PREDICTIVES)
 def test_same_seed_gives_the_same_proposals(predictive: str) -> None:
     space = _mixed_space()

@@ -7,10 +7,10 @@ With improvement ``I = μ − f* − ξ`` and ``z = I / σ`` (or ``I / s``):
   Ghahramani, "Student-t Processes as Alternatives to Gaussian Processes", AISTATS 2014; the
   same formula is STK's Student EI, ``stk_expectedimprovement`` with a Student predictive):
   ``EI = s·h_ν(z)``, ``h_ν(z) = z·T_ν(z) + (ν + z²)/(ν − 1)·t_ν(z)``,
-  with ``T_ν``, ``t_ν`` the standard Student-t CDF and PDF. At ``z = 0, ν = 2, s = 1`` this is
-  exactly ``2·t_2(0) = 1/√2``. (A published Python implementation drops the
-  ``(ν + z²)/(ν − 1)`` factor's ``ν`` and gives 0 at ``z = 0``; that is wrong: EI is strictly
-  positive whenever the scale is.)
+  with ``T_ν``, ``t_ν`` the standard Student-t CDF and PDF. At ``z = 0`` this is
+  ``s·ν/(ν − 1)·t_ν(0)``, exactly ``1/√2`` for ``ν = 2, s = 1``. (A published Python
+  implementation has a wrong factor in the second term and returns 0 at ``z = 0``; EI is
+  strictly positive whenever the scale is.)
 
 ``σ = 0`` (or ``s = 0``) gives ``EI = max(I, 0)``. The plain forms underflow to 0 far in the
 lower tail; the ``log_*`` forms stay finite there and are the ones to optimise, as in
@@ -35,8 +35,9 @@ _SQRT_HALF_PI = math.sqrt(0.5 * math.pi)
 _NORMAL_TAIL_Z = -5.0
 # Below this z the series φ(z)·(1/z² − 3/z⁴ + 15/z⁶) is exact to double precision.
 _NORMAL_ASYMPTOTIC_Z = -1e4
-# Below this z the Student-t h_ν(z) uses the continued fraction for T_ν/t_ν (converges for
-# z² > 3ν/(ν + 2), i.e. always for |z| > √3; in a handful of terms out here).
+# Below this z the Student-t h_ν(z) is written as t_ν(z)·(a bracket with the ratio T_ν/t_ν);
+# where T_ν underflows the ratio comes from a continued fraction (converges for z² > 3ν/(ν + 2),
+# i.e. always for |z| > √3, in a handful of terms out there).
 _STUDENT_TAIL_Z = -3.0
 # Above this many degrees of freedom the Student-t is treated as the Gaussian it tends to.
 _STUDENT_GAUSSIAN_DOF = 1e8
@@ -143,6 +144,10 @@ def _log_h_student(z: np.ndarray, nu: np.ndarray) -> tuple[np.ndarray, np.ndarra
     astronomically negative ``z``), where it converges in a few terms.
     """
     z, nu = np.broadcast_arrays(np.asarray(z, dtype=float), np.asarray(nu, dtype=float))
+    if np.all(z >= _STUDENT_TAIL_Z) and np.all(nu <= _STUDENT_GAUSSIAN_DOF):  # common fast path
+        cdf = special.stdtr(nu, z)
+        h = z * cdf + (nu + z * z) / (nu - 1.0) * np.exp(_log_student_pdf(z, nu))
+        return np.log(h), cdf / h
     log_h = np.empty(z.shape)
     dlog = np.empty(z.shape)
     gauss = nu > _STUDENT_GAUSSIAN_DOF
@@ -248,10 +253,10 @@ def log_student_t_ei(mu: np.ndarray | float, scale: np.ndarray | float,
                      dof: np.ndarray | float, best: float, xi: float = 0.0) -> np.ndarray:
     """``log EI`` of :func:`student_t_ei`, finite far into the lower tail.
 
-    ``log EI = log s + log t_ν(z) + log[(ν + z²)/(ν − 1) + z·T_ν(z)/t_ν(z)]``, where for
-    ``z < −3`` the ratio ``T_ν/t_ν`` comes from the incomplete-beta continued fraction, so no
-    CDF or PDF is ever formed (both underflow long before their ratio does). ``ν > 10⁸`` is
-    treated as Gaussian. ``s = 0``: ``log max(I, 0)``.
+    For ``z < −3``: ``log EI = log s + log t_ν(z) + log[(ν + z²)/(ν − 1) + z·T_ν(z)/t_ν(z)]``
+    with ``log t_ν`` in closed form and the ratio ``T_ν/t_ν`` from ``stdtr`` or, where the CDF
+    underflows, from the incomplete-beta continued fraction, so the result stays finite however
+    far out ``z`` is. ``ν > 10⁸`` is treated as Gaussian. ``s = 0``: ``log max(I, 0)``.
     """
     shape, (mu, scale, dof) = _flat(mu, scale, dof)
     _check_dof(dof)

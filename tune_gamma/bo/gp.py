@@ -42,6 +42,7 @@ import numpy as np
 from scipy import linalg, optimize, special
 from scipy.linalg import lapack
 
+from ._threads import single_threaded
 from .kernels import Kernel, get_kernel
 
 PREDICTIVES = ("gamma", "gaussian")
@@ -353,12 +354,14 @@ class GaussianProcess:
             grad[-1] += (NOISE_PRIOR_CONC - 1.0) - NOISE_PRIOR_RATE * eta
         return -float(value), -grad
 
+    @single_threaded
     def fit(self, rng: np.random.Generator | None = None, n_restarts: int = 2,
             maxiter: int = 200) -> None:
         """MAP hyperparameters by L-BFGS-B from the current θ, the default θ and random starts.
 
         ``n_restarts`` counts the random starts (drawn from the hyperpriors, clipped to the
-        bounds). Refactors ``K`` with the winner. Needs ``set_data`` with ``n ≥ 2`` first.
+        bounds); with ``n_restarts = 0`` only the current θ is polished (a warm start). Refactors
+        ``K`` with the winner. Needs ``set_data`` with ``n ≥ 2`` first.
         """
         if self.n < 2:
             return
@@ -367,7 +370,7 @@ class GaussianProcess:
         bounds = self._bounds(d)
         lo = np.array([b[0] for b in bounds])
         hi = np.array([b[1] for b in bounds])
-        starts = [self.theta, self._default_theta(d)]
+        starts = [self.theta] + ([self._default_theta(d)] if n_restarts > 0 else [])
         for _ in range(n_restarts):
             ell = rng.normal(LENGTHSCALE_PRIOR_LOC, LENGTHSCALE_PRIOR_SD, size=d)
             eta = rng.uniform(math.log(1e-6), math.log(1e-1))

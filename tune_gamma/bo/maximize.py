@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize
-from scipy.stats import qmc
+
+from ._threads import single_threaded
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class MaximizeResult:
 @functools.lru_cache(maxsize=32)
 def _sobol_net(n: int, dim: int) -> np.ndarray:
     """The first ``n`` points of the unscrambled Sobol sequence (cached, read-only)."""
+    from scipy.stats import qmc  # imported on first use: scipy.stats is slow to import
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "balance properties" warning for non powers of two
         net = qmc.Sobol(dim, scramble=False).random(n)
@@ -82,6 +85,7 @@ def _polish_finite_differences(fun: Callable[[np.ndarray], np.ndarray], starts: 
     return np.clip(np.array(out), 0.0, 1.0)
 
 
+@single_threaded
 def maximize(fun: Callable[[np.ndarray], np.ndarray], dim: int, rng: np.random.Generator, *,
              value_and_grad: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
              n_candidates: int = 1024, n_polish: int = 3, maxiter: int = 50,

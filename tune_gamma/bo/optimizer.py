@@ -7,17 +7,18 @@ the EI formula (``acquisition.py``). Conventions, in one place:
   (:meth:`tell`) and on the way out (:meth:`best`, :meth:`predict`) through ``self._sign``.
 - **Failures.** A NaN or ±inf ``y`` is never the incumbent. While fewer than two finite values
   exist such points are held back from the GP (it is not fitted anyway); afterwards each counts
-  as the WORST finite value observed so far (re-evaluated as that changes), like Optuna's GP
-  sampler, so the surrogate learns to avoid the region without being poisoned.
-- **Phases.** ``initial_points`` are asked first, in order. Then, while
-  ``n_observations + len(pending) < n_initial`` or fewer than two finite values exist,
-  proposals are seeded uniform random points. After that, EI is maximised.
+  as the WORST finite value observed so far (re-evaluated as that changes), so the surrogate
+  learns to avoid the region without being poisoned by an infinite or missing value.
+- **Phases.** ``initial_points`` are asked first, in order (all of them, even if more than
+  ``n_initial``). Then, while ``n_observations + len(pending) < n_initial`` or fewer than two
+  finite values exist, proposals are seeded uniform random points. After that, EI is maximised.
 - **EI.** On the standardised scale: ``f*`` is the largest posterior mean at the observed
   points (equal to the best observation for noise-free data, robust to noise), and ``ξ`` is in
   units of the standard deviation of the observed ``y``.
 - **Pending points.** Fantasies: ``kriging_believer`` observes the posterior mean there,
   ``constant_liar`` the worst observed value; they are conditioned on without refitting the
-  hyperparameters. A proposal that coincides with a pending point is replaced by the next best
+  hyperparameters or re-standardising, and otherwise count as observations (in ``a_n``, ``b_n``
+  and ``f*``). A proposal that coincides with a pending point is replaced by the next best
   candidate.
 - **Refits.** Kernel hyperparameters are refitted (MAP, ``gp.fit``) after every tell while the
   GP has at most ``REFIT_EVERY_TELL_UNTIL`` points, then only once the data have grown by
@@ -29,14 +30,13 @@ the EI formula (``acquisition.py``). Conventions, in one place:
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import math
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+import numbers
+from collections.abc import Sequence
 
 import numpy as np
 
+from ._threads import single_threaded
 from .acquisition import LogExpectedImprovement, expected_improvement, student_t_ei
 from .gp import PREDICTIVES, GaussianProcess, Predictive
 from .kernels import KERNELS
@@ -49,44 +49,12 @@ MODES = ("max", "min")
 # Gamma(a0, b0) prior on the precision of the standardised signal, chosen on the 1-D
 # benchmark (experiments/sin_demo.py) with one setting for all its functions.
 DEFAULT_PRIOR_SHAPE = 1.0
-DEFAULT_PRIOR_RATE = 1.0
+DEFAULT_PRIOR_RATE = 2.0
 
 REFIT_EVERY_TELL_UNTIL = 20
 REFIT_GROWTH = 1.15
 _LOCAL_FRACTION = 8  # 1/8 as many Gaussian perturbations of the incumbent as Sobol candidates
 _LOCAL_SD = 0.05
-
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-_THREADPOOL_CONTROLLER: Any = None
-
-
-@contextlib.contextmanager
-def _one_blas_thread() -> Iterator[None]:
-    """Run with one BLAS thread. SciPy ≥ 1.15's L-BFGS-B makes many tiny BLAS calls that get
-    5–10× slower with OpenBLAS threads (scipy/scipy#22438; Optuna limits threads likewise);
-    our matrices are small enough that one thread loses little. No-op without threadpoolctl."""
-    global _THREADPOOL_CONTROLLER
-    if _THREADPOOL_CONTROLLER is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-            _THREADPOOL_CONTROLLER = False
-        else:
-            _THREADPOOL_CONTROLLER = ThreadpoolController()
-    if _THREADPOOL_CONTROLLER is False:
-        yield
-        return
-    with _THREADPOOL_CONTROLLER.limit(limits=1, user_api="blas"):
-        yield
-
-
-def _single_threaded(method: _F) -> _F:
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with _one_blas_thread():
-            return method(*args, **kwargs)
-    return wrapper  # type: ignore[return-value]
 
 
 def _candidate_budget(n: int, d: int) -> tuple[int, int, int]:
@@ -126,13 +94,16 @@ class BayesianOptimizer:
             raise ValueError(f"unknown fantasy {fantasy!r}; expected one of {FANTASIES}")
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; expected one of {MODES}")
-        if not (isinstance(xi, (int, float)) and math.isfinite(xi) and xi >= 0):
+        if not (isinstance(xi, numbers.Real) and math.isfinite(xi) and xi >= 0):
             raise ValueError(f"xi must be a finite number >= 0, got xi={xi!r}")
-        if not (isinstance(prior_shape, (int, float)) and prior_shape > 0):
+        if not (isinstance(prior_shape, numbers.Real) and math.isfinite(prior_shape)
+                and prior_shape > 0):
             raise ValueError(f"prior_shape must be > 0, got prior_shape={prior_shape!r}")
-        if not (isinstance(prior_rate, (int, float)) and prior_rate > 0):
+        if not (isinstance(prior_rate, numbers.Real) and math.isfinite(prior_rate)
+                and prior_rate > 0):
             raise ValueError(f"prior_rate must be > 0, got prior_rate={prior_rate!r}")
-        if not (isinstance(n_initial, (int, np.integer)) and n_initial >= 0):
+        if not (isinstance(n_initial, numbers.Integral) and not isinstance(n_initial, bool)
+                and n_initial >= 0):
             raise ValueError(f"n_initial must be an integer >= 0, got n_initial={n_initial!r}")
         self.space = space
         self.predictive = predictive
@@ -146,6 +117,11 @@ class BayesianOptimizer:
         for p in self._initial:
             if not space.contains(p):
                 raise ValueError(f"initial point {p.tolist()} lies outside the search space")
+        # integer / quantised coordinates are rounded as the space rounds proposals; continuous
+        # ones are kept exactly as given
+        discrete = np.array([d.integer or d.q is not None for d in space.dimensions])
+        self._initial = [np.where(discrete, space.from_unit(space.to_unit(p)), p)
+                         for p in self._initial]
         self._rng = np.random.default_rng(seed)
         self._fit_seed = int(self._rng.integers(2**63 - 1))
         d = space.ndim
@@ -164,6 +140,8 @@ class BayesianOptimizer:
         if x.shape[0] != self.space.ndim:
             raise ValueError(f"{what} {x.tolist()} has dimension {x.shape[0]}, "
                              f"expected {self.space.ndim}")
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"{what} {x.tolist()} has non-finite coordinates")
         return x
 
     def _check_points(self, points: np.ndarray | None, what: str) -> np.ndarray:
@@ -175,6 +153,8 @@ class BayesianOptimizer:
         p = np.atleast_2d(p)
         if p.ndim != 2 or p.shape[1] != self.space.ndim:
             raise ValueError(f"{what} has shape {p.shape}, expected (k, {self.space.ndim})")
+        if not np.all(np.isfinite(p)):
+            raise ValueError(f"{what} has non-finite coordinates")
         return p
 
     def _to_internal(self, y: float) -> float:
@@ -202,7 +182,7 @@ class BayesianOptimizer:
 
     # ------------------------------------------------------------------ tell
 
-    @_single_threaded
+    @single_threaded
     def tell(self, x: Sequence[float] | np.ndarray, y: float) -> None:
         """Record ``f(x) = y`` (user units). ``y`` may be NaN or ±inf (a failed evaluation)."""
         x = self._check_point(x)
@@ -223,8 +203,10 @@ class BayesianOptimizer:
         n = self.n_observations
         self._gp.set_data(self._U, self._training_targets())
         if n <= REFIT_EVERY_TELL_UNTIL or n >= math.ceil(REFIT_GROWTH * self._n_last_fit):
+            # restarts while the likelihood surface is rough; later a warm start suffices
             n_restarts = 2 if n <= 100 else 0
-            self._gp.fit(np.random.default_rng([self._fit_seed, n]), n_restarts=n_restarts)
+            self._gp.fit(np.random.default_rng([self._fit_seed, n]), n_restarts=n_restarts,
+                         maxiter=200 if n <= 100 else 50)
             self._n_last_fit = n
         self._model_ready = True
 
@@ -254,7 +236,7 @@ class BayesianOptimizer:
         same = np.all(np.abs(ut - u) <= 1e-9, axis=1) | np.all(taken == x, axis=1)
         return not bool(np.any(same))
 
-    @_single_threaded
+    @single_threaded
     def ask(self, pending: np.ndarray | None = None) -> np.ndarray:
         """Propose one point ``(d,)`` in user units, inside the bounds and already rounded.
 
@@ -309,7 +291,7 @@ class BayesianOptimizer:
             raise RuntimeError("the surrogate needs at least two finite observations "
                                f"(have {self.n_finite}); check has_model first")
 
-    @_single_threaded
+    @single_threaded
     def predict(self, x: np.ndarray) -> Predictive:
         """Predictive of the latent objective at ``x (m, d)`` (user units), original ``y`` units.
 
@@ -322,7 +304,7 @@ class BayesianOptimizer:
         mean = self._to_user(self._gp.unstandardise(pred.mean))
         return Predictive(np.asarray(mean), pred.scale * self._gp.y_scale, pred.dof)
 
-    @_single_threaded
+    @single_threaded
     def acquisition(self, x: np.ndarray) -> np.ndarray:
         """EI at ``x (m, d)`` (user units) in original ``y`` units, as :meth:`ask` sees it
         without pending points (for plots)."""

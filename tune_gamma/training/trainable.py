@@ -212,6 +212,26 @@ def make_trainable(
     return tune.with_parameters(_train_classifier, spec=spec, data=splits)
 
 
+def device_split(
+    split: tuple[np.ndarray, np.ndarray], device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``to_device`` with row-major strides. A size-1 axis may carry any stride in numpy
+    (digits' channel axis does), and torch then may run convolutions in another memory format,
+    which rounds differently; a pickled array (what a Ray worker gets) has the usual strides.
+    Copying such an array here makes a trial compute the same numbers in any process."""
+    X, y = (t if t.stride() == _row_major(t.shape) else
+            t.clone(memory_format=torch.contiguous_format) for t in to_device(*split, device))
+    return X, y
+
+
+def _row_major(shape: torch.Size) -> tuple[int, ...]:
+    strides, step = [], 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= size
+    return tuple(reversed(strides))
+
+
 def _kappa(spec: TrainSpec, accuracy: float, loss: float) -> float:
     if spec.kappa_form == "none":
         return accuracy
@@ -267,7 +287,8 @@ def train_epoch(
     generator: torch.Generator,
 ) -> dict[str, float]:
     """One seeded epoch (shuffling and dropout seeded by ``epoch_seed(spec.seed, epochs)``),
-    then validation: returns the ``METRIC_KEYS`` metrics and advances ``state.epochs``."""
+    then validation: returns the ``METRIC_KEYS`` metrics but ``restore_time_s`` and
+    ``save_time_s`` (the trainable adds those) and advances ``state.epochs``."""
     seed = epoch_seed(spec.seed, state.epochs)
     generator.manual_seed(seed)
     torch.manual_seed(seed)
@@ -303,8 +324,8 @@ def _train_classifier(config: dict[str, Any], spec: TrainSpec, data: DatasetSpli
     device = resolve_device(spec.device)
     if device.type == "cpu":
         torch.set_num_threads(1)
-    train_split = to_device(*data.train, device)
-    val_split = to_device(*data.val, device)
+    train_split = device_split(data.train, device)
+    val_split = device_split(data.val, device)
     checkpoint = tune.get_checkpoint()
     payload = read_checkpoint(checkpoint, device) if checkpoint else None
     state = start_trial(spec, config, data.input_shape, data.num_classes, device, payload)

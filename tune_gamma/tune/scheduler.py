@@ -12,6 +12,17 @@ whose state Tune saves with the experiment; after a round closes the scheduler f
 experiment snapshot, so a killed driver resumes after the last closed round and no closed round
 is ever run again. On resume the restored trials are re-added; unfinished ones start again from
 their round's starting checkpoint.
+
+Actors: with ``reuse_actors=True`` Tune keeps an idle actor only for a trial that is already
+waiting for one, plus one spare. At a round's end the next round's trials do not exist yet, so
+with k concurrent trials k - 1 actors would be stopped and k - 1 new ones (a process each, with
+its imports) started every round. The scheduler therefore reserves a place in Tune's actor
+cache for every actor that ends a trial once its round is fully proposed, and gives the places
+back when the next round's first trial is chosen to run (or when the last round closes). And
+when Tune hands an idle actor to the trial chosen to run, it stops the new actor that trial was
+waiting for; with a new actor taking seconds to start (its imports) and small epochs, the second
+of two workers would never start. So the trial chosen to run is one with no actor of its own
+yet, when there is one.
 """
 
 from __future__ import annotations
@@ -91,6 +102,7 @@ class RoundScheduler(TrialScheduler):
         self._staging_dir: str | None = None
         self._scalars: RoundScalars | None = None
         self._snapshot_due = False
+        self._reserved_actors: list[Any] = []
         _quiet_foreign_checkpoint_warnings()
 
     # -- public records -------------------------------------------------------------------
@@ -165,6 +177,7 @@ class RoundScheduler(TrialScheduler):
                            trial.trial_id)
         book.record_result(trial.trial_id, result or {}, checkpoint)
         self._maybe_close(record.round)
+        self._keep_actor(trial, record.round)
 
     def on_trial_error(self, tune_controller: TuneController, trial: Trial) -> None:
         if trial.should_recover():
@@ -181,13 +194,16 @@ class RoundScheduler(TrialScheduler):
         if book is None or book.current is None or book.current.closed:
             return None
         current = book.current.index
-        for trial in tune_controller.get_trials():
-            if trial.status != Trial.PENDING:
-                continue
-            record = book.trials.get(trial.trial_id)
-            if record is not None and record.round == current:
-                return trial
-        return None
+        waiting = [t for t in tune_controller.get_trials() if t.status == Trial.PENDING
+                   and getattr(book.trials.get(t.trial_id), "round", None) == current]
+        if not waiting:
+            return None
+        self._release_actors()
+        # Tune gives the trial chosen here an idle actor if it has one, and stops the new actor
+        # that trial may be waiting for. Prefer a trial with no actor of its own yet, so a new
+        # actor that is still starting (seconds of imports) keeps its trial and gets to run.
+        starting = self._trials_with_actors()
+        return next((t for t in waiting if t not in starting), waiting[0])
 
     def debug_string(self) -> str:
         book = self.book
@@ -230,6 +246,41 @@ class RoundScheduler(TrialScheduler):
                 self._scalars = None
         write_rounds_json(book, self._staging_dir)
         self._snapshot_due = True
+        if book.finished:
+            self._release_actors()
+
+    # -- actor reuse across rounds ---------------------------------------------------------
+    def _actor_cache(self) -> Any:
+        """Tune's cache of idle actors (private, as PBT's state is), or None without reuse."""
+        controller = getattr(self._controller, "_tune_controller", self._controller)
+        if not getattr(controller, "_reuse_actors", False):
+            return None
+        cache = getattr(controller, "_actor_cache", None)
+        return cache if hasattr(cache, "increase_max") else None
+
+    def _trials_with_actors(self) -> Any:
+        """Trials Tune has an actor for, started or starting (private; empty if unknown)."""
+        controller = getattr(self._controller, "_tune_controller", self._controller)
+        return getattr(controller, "_trial_to_actor", None) or {}
+
+    def _keep_actor(self, trial: Trial, index: int) -> None:
+        """Reserve a cached actor for the next round: ``trial`` ended once round ``index`` had
+        all its trials, so no waiting trial would keep its actor (see the module doc)."""
+        book = self.book
+        if book.finished or not book.is_full(book.rounds[index]):
+            return
+        cache = self._actor_cache()
+        if cache is not None:
+            cache.increase_max(trial.placement_group_factory)
+            self._reserved_actors.append(trial.placement_group_factory)
+
+    def _release_actors(self) -> None:
+        """Give back the reserved places: the next round's trials now claim the actors."""
+        cache = self._actor_cache() if self._reserved_actors else None
+        for resources in self._reserved_actors:
+            if cache is not None:
+                cache.decrease_max(resources)
+        self._reserved_actors.clear()
 
     def _snapshot(self) -> None:
         """Make Tune save the experiment now: trials, searcher and round book together."""
