@@ -153,6 +153,21 @@ def describe_machine() -> str:
             f"torch {torch.__version__} ({gpu}), load average {load:.1f}")
 
 
+def code_state() -> str:
+    """The commit the package was run from, plus "+dirty" when tune_gamma/ had local edits."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, text=True,
+                              capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "tune_gamma"], cwd=root,
+                               text=True, capture_output=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
 def summarise(name: str, runs: Sequence[dict[str, Any]], *, task: Task, engine: str,
               machine: str) -> dict[str, Any]:
     """Aggregate one contender's per-seed runs (std: sample std, ddof=1; 0 for one seed)."""
@@ -174,9 +189,12 @@ def summarise(name: str, runs: Sequence[dict[str, Any]], *, task: Task, engine: 
         "wall_seconds": float(np.mean(wall)),
         "setting": task.setting,
         "network": task.network,
+        "lr_range": [task.lr_min, task.lr_max],
+        "weight_decay": task.weight_decay,
         "seeds": len(runs),
         "machine": machine,
         "engine": engine,
+        "code": code_state(),
         "runs": list(runs),
     }
 
@@ -258,6 +276,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--setting", choices=("500", "full"), default="500")
     parser.add_argument("--network", choices=("demo", "thesis"), default="demo")
+    parser.add_argument("--lr-min", type=float, default=None,
+                        help="learning-rate range (default: the demo's, tune_gamma.run)")
+    parser.add_argument("--lr-max", type=float, default=None)
+    parser.add_argument("--weight-decay", type=float, default=None,
+                        help="default: the demo's (tune_gamma.run); 0.001 for --network thesis")
     parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 (default 10)")
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--engine", choices=ENGINES, default="ray",
@@ -332,7 +355,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     for key in ("asha_samples", "asha_evaluations"):
         if getattr(args, key) is not None:
             budget = Budget(**{**asdict(budget), key: getattr(args, key)})
-    task = Task(setting=args.setting, network=args.network, epochs=budget.epochs)
+    task = Task(setting=args.setting, network=args.network, epochs=budget.epochs,
+                lr_min=args.lr_min, lr_max=args.lr_max, weight_decay=args.weight_decay)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     needs_ray = args.ray_gamma or any(
         n not in ROUND_CONTENDERS or args.engine == "ray" for n in args.names)
@@ -341,8 +365,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     previous = _load_previous(args.json) if args.resume else {}
     _check_same_task(previous, task)
     payload: dict[str, Any] = {
-        "task": {**asdict(task), "model": task.model, "weight_decay": task.weight_decay,
-                 "data_seed": DATA_SEED, "optimizer": "sgd"},
+        "task": {**asdict(task), "model": task.model, "data_seed": DATA_SEED,
+                 "optimizer": "sgd"},
         "budget": asdict(budget),
         "commands": [*previous.get("commands", []), "python experiments/benchmark_peers.py "
                      + " ".join(argv if argv is not None else sys.argv[1:])],
@@ -359,8 +383,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         for name in args.names:
             engine = args.engine if name in ROUND_CONTENDERS else "ray"
             old = previous.get("contenders", {}).get(name, {})
-            runs = [r for r in old.get("runs", []) if r["seed"] in seeds
-                    and old.get("engine") == engine]
+            # --resume keeps every earlier seed of the same engine and runs the missing ones
+            runs = list(old.get("runs", [])) if old.get("engine") == engine else []
             done = {r["seed"] for r in runs}
             machine = old.get("machine") if runs else describe_machine()
             for seed in seeds:
@@ -372,10 +396,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 print(f"{name:>11} seed {seed}: test {outcome.test_accuracy:.4f} val "
                       f"{outcome.val_accuracy} evals {outcome.evaluations} "
                       f"{outcome.wall_seconds:.1f}s ({engine})", flush=True)
-                payload["contenders"][name] = summarise(name, runs, task=task, engine=engine,
-                                                        machine=machine)
-                payload["contenders"][name]["evaluations_nominal"] = budget.nominal(name)
-                _write(payload, args.json)
+                _store(payload, name, runs, task, engine, machine, budget, args.json)
+            if runs:  # also when --resume found every seed done
+                _store(payload, name, runs, task, engine, machine, budget, args.json)
         if args.ray_gamma:
             outcome = run_one("gamma", task, args.first_seed, budget, engine="ray",
                               workers=args.workers, scratch=args.scratch)
@@ -404,13 +427,24 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     return payload
 
 
+def _store(payload: dict[str, Any], name: str, runs: list[dict[str, Any]], task: Task,
+           engine: str, machine: str, budget: Budget, path: str | None) -> None:
+    """Summarise ``name``'s runs into the payload and write the JSON (after every seed)."""
+    entry = summarise(name, sorted(runs, key=lambda r: r["seed"]), task=task, engine=engine,
+                      machine=machine)
+    entry["evaluations_nominal"] = budget.nominal(name)
+    payload["contenders"][name] = entry
+    payload["contenders"] = _ordered(payload["contenders"])
+    _write(payload, path)
+
+
 def _check_same_task(previous: dict[str, Any], task: Task) -> None:
-    """Refuse to --resume into a JSON file written for another setting, network or epochs."""
+    """Refuse to --resume into a JSON file written for another task (any field)."""
     old = previous.get("task")
     if not old:
         return
-    for key in ("setting", "network", "epochs"):
-        if old.get(key) != getattr(task, key):
+    for key, value in asdict(task).items():
+        if old.get(key) != value:
             raise SystemExit(f"--resume: the JSON holds {key}={old.get(key)!r}, this run has "
                              f"{getattr(task, key)!r}; use another --json")
 

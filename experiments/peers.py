@@ -65,19 +65,23 @@ PBT_QUANTILE = 0.25
 class Task:
     """What every contender trains: data, network settings, learning-rate range, epochs.
 
-    ``network="demo"`` is the demo's default (``tune_gamma.run.RunOptions``: mlp6 without
-    dropout, SGD momentum 0.9, no weight decay, batch 50, log-uniform lr in [0.01, 0.1], κ
-    improved with λ = 0.5); ``"thesis"`` swaps in the thesis's ``mlp6-thesis`` (dropout 0.5) and
-    weight decay 0.001, everything else the same.
+    ``network="demo"`` is the demo's default network (``tune_gamma.run``: ``mlp6`` without
+    dropout, batch 50, κ improved with λ = 0.5) and ``"thesis"`` the thesis's ``mlp6-thesis``
+    (dropout 0.5) with weight decay 0.001. ``lr_min``, ``lr_max``, ``momentum`` and
+    ``weight_decay`` left at None take the demo's defaults from ``tune_gamma.run`` (SGD, log-
+    uniform lr in [DEFAULT_LR_MIN, DEFAULT_LR_MAX], DEFAULT_MOMENTUM, DEFAULT_WEIGHT_DECAY; the
+    thesis network always has weight decay 0.001 unless given); the resolved values are stored,
+    so a result file records exactly what ran.
     """
 
     data: str = "digits"
     setting: str = "500"
     network: str = "demo"
     epochs: int = 10
-    lr_min: float = DEFAULT_LR_MIN
-    lr_max: float = DEFAULT_LR_MAX
-    momentum: float = DEFAULT_MOMENTUM
+    lr_min: float | None = None
+    lr_max: float | None = None
+    momentum: float | None = None
+    weight_decay: float | None = None
     batch_size: int = RunOptions.batch_size
     kappa_form: str = RunOptions.kappa
     lam: float = RunOptions.lam
@@ -87,14 +91,19 @@ class Task:
             raise ValueError(f"unknown network {self.network!r}; choose from {NETWORKS}")
         if self.epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {self.epochs}")
+        thesis = self.network == "thesis"
+        defaults = {"lr_min": DEFAULT_LR_MIN, "lr_max": DEFAULT_LR_MAX,
+                    "momentum": DEFAULT_MOMENTUM,
+                    "weight_decay": THESIS_WEIGHT_DECAY if thesis else RunOptions.weight_decay}
+        for key, value in defaults.items():
+            if getattr(self, key) is None:
+                object.__setattr__(self, key, float(value))
+        if not 0 < self.lr_min < self.lr_max:
+            raise ValueError(f"need 0 < lr_min < lr_max, got {self.lr_min}, {self.lr_max}")
 
     @property
     def model(self) -> str:
         return "mlp6-thesis" if self.network == "thesis" else RunOptions.model
-
-    @property
-    def weight_decay(self) -> float:
-        return THESIS_WEIGHT_DECAY if self.network == "thesis" else RunOptions.weight_decay
 
     def spec(self, seed: int) -> TrainSpec:
         """The ``TrainSpec`` of one run; ``seed`` sets initial weights and batch order."""

@@ -42,3 +42,12 @@ def test_get_kernel_by_name_and_rejects_unknown() -> None:
     assert isinstance(get_kernel("rbf"), RBF)
     with pytest.raises(ValueError, match="'cosine'"):
         get_kernel("cosine")
+
+
+def test_matrix_product_distances_agree_with_exact_ones() -> None:
+    rng = np.random.default_rng(1)
+    X1, X2 = rng.random((40, 3)), rng.random((30, 3))
+    ell = np.array([0.05, 0.4, 2.0])
+    np.testing.assert_allclose(scaled_sqdist(X1, X2, ell, exact=False),
+                               scaled_sqdist(X1, X2, ell), rtol=1e-10, atol=1e-10)
+    assert np.all(scaled_sqdist(X1, X1, ell, exact=False) >= 0.0)

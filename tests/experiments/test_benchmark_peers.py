@@ -86,3 +86,16 @@ def test_budget_is_equal_across_contenders() -> None:
 def test_unknown_contender_is_refused() -> None:
     with pytest.raises(SystemExit):
         bench.parse_args(["--contenders", "gamma,hyperband"])
+
+
+def test_resume_keeps_finished_runs(tmp_path: Path) -> None:
+    """In process only (no Ray): a --resume with every seed done keeps the runs and adds none."""
+    out = tmp_path / "peers.json"
+    common = ["--quick", "--engine", "local", "--json", str(out)]
+    first = bench.main([*common, "--contenders", "random"])
+    again = bench.main([*common, "--contenders", "random,gamma", "--resume"])
+    assert again["contenders"]["random"]["runs"] == first["contenders"]["random"]["runs"]
+    assert list(again["contenders"]) == ["gamma", "random"]  # the table's order
+    assert len(again["commands"]) == 2
+    with pytest.raises(SystemExit):
+        bench.main([*common, "--setting", "full", "--resume"])
