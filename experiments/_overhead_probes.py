@@ -161,9 +161,11 @@ class TimedTBXLogger(_TimedLogger, TBXLoggerCallback):
     """Tune's per-trial TensorBoard logger, timed."""
 
 
-def timed_loggers() -> list[Any]:
-    """Tune's three default loggers, timed; given as callbacks, Tune adds no others."""
-    return [TimedJsonLogger(), TimedCSVLogger(), TimedTBXLogger()]
+def timed_loggers(tensorboard: bool = False) -> list[Any]:
+    """The per-trial loggers ``tune_gamma.run`` gives Tune (JSON and CSV), timed, plus Tune's
+    per-trial TensorBoard logger if ``tensorboard`` (to price the one a run leaves out)."""
+    loggers: list[Any] = [TimedJsonLogger(), TimedCSVLogger()]
+    return [*loggers, TimedTBXLogger()] if tensorboard else loggers
 
 
 class Timeline(tune.Callback):

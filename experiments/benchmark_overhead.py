@@ -4,7 +4,9 @@ The limit is ``tune_gamma.local.run_rounds_in_process``: the same proposers, see
 code and round ranking, sequential, no Ray, weights kept in memory. tune_gamma on Ray runs the
 same evaluations (``GammaSearcher`` + ``RoundScheduler``, ``reuse_actors=True``, short trial
 directory names, as ``tune_gamma.run`` calls it) with 1 and with 2 concurrent trials. Reported:
-the wall-time ratio Ray / loop (``ray.init`` included when this script starts Ray) and where
+the wall-time ratio Ray / loop (``ray.init`` included when this script starts Ray; the loop
+runs before and after the Ray runs of a regime and counts with the mean of its two walls, as
+this machine's speed drifts by ~10 % over minutes) and where
 Ray's extra time goes, measured, not modelled:
 
 * ``ray.init``; Tune start (``tune.run`` until the first trial starts: the experiment, the
@@ -20,16 +22,19 @@ Ray's extra time goes, measured, not modelled:
   its debug log.
 
 Ablations (full run only): 2 workers with Tune's own actor handling instead of
-``RoundScheduler``'s (``2-tune-actors``), and, for the small regime, 1 worker without Tune's
-per-trial CSV/JSON/TensorBoard loggers (``1-no-loggers``).
+``RoundScheduler``'s (``2-tune-actors``), and, for the small regime, 1 worker with Tune's
+per-trial TensorBoard logger added back (``1-trial-tensorboard``; ``tune_gamma.run`` keeps only
+the JSON and CSV ones, see ``tune_gamma.run.trial_loggers``).
 
-Regimes (12 trials per round, tune_gamma's default): ``large``, 5 rounds of an epoch of over a
-second on one CPU thread (``keras-cnn`` on digits "full", 1,079 training images, batch 16);
-``small``, 10 rounds (the CLI's default) of the thesis's MLP (``mlp6``: 6 x 100 ReLU) on digits
-"500", an epoch of ~0.02-0.05 s, where Ray's per-trial cost dominates. ``suggest`` p50 is
-measured without Ray: ``GammaSearcher`` in whole-trial mode after N observations (1-D, 3-D).
+Regimes (12 trials per round, 10 rounds: the CLI's defaults): ``large``, an epoch of over a
+second on one CPU thread: the Keras example CNN (``keras-cnn``) on MNIST-sized 28x28 images
+(MNIST-*style*: scikit-learn's digits upscaled, ``_mnist_style``; 600 train / 120 validation,
+batch 50); ``small``, the thesis's MLP (``mlp6``: 6 x 100 ReLU) on digits "500", an epoch of
+~0.01-0.05 s, where Ray's per-trial cost dominates. Training runs on one torch thread in the
+loop and in every trial (``resources_per_trial={"cpu": 1}``). ``suggest`` p50 is measured
+without Ray: ``GammaSearcher`` in whole-trial mode after N observations (1-D, 3-D).
 
-Run (takes ~10 minutes on 2 cores)::
+Run (takes ~20 minutes on 2 cores)::
 
     .venv/bin/python experiments/benchmark_overhead.py --json results/overhead.json
 
@@ -60,6 +65,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _mnist_style import write_mnist_style
 from _overhead_probes import (
     ActorEvents,
     TimedGammaSearcher,
@@ -70,6 +76,7 @@ from _overhead_probes import (
 )
 
 from tune_gamma.local import run_rounds_in_process
+from tune_gamma.run import tune_environment
 from tune_gamma.training.data import DatasetSplits, load_dataset
 from tune_gamma.training.trainable import TrainSpec, make_trainable
 from tune_gamma.tune.searchers import GammaSearcher
@@ -84,22 +91,30 @@ CEILING_EPOCHS = 6  # per process, in the two-plain-processes ceiling of the lar
 
 @dataclass(frozen=True)
 class Regime:
-    """One workload: what a trial trains and how many rounds of how many trials."""
+    """One workload: what a trial trains and how many rounds of how many trials.
+
+    ``mnist_style``: ``(n_train, n_test)`` images of MNIST-style data (``_mnist_style``) to
+    write to a temporary directory and train on; ``spec.data_dir`` is set to it at run time.
+    """
 
     name: str
     spec: TrainSpec
     rounds: int
     samples: int
+    mnist_style: tuple[int, int] | None = None
 
 
 REGIMES = {
-    # Batch 16 (the thesis's is 50) makes this epoch take over a second on one thread here.
-    "large": Regime("large", TrainSpec(data="digits", setting="full", model="keras-cnn",
-                                       momentum=0.9, batch_size=16), rounds=5, samples=12),
+    # MNIST-sized 28x28 images, the thesis's batch 50: 720 training images (600 train, the last
+    # 1/6 validation) make an epoch of the Keras CNN take ~1.2 s on one thread here.
+    "large": Regime("large", TrainSpec(data="mnist", setting="full", model="keras-cnn",
+                                       momentum=0.9, batch_size=50), rounds=10, samples=12,
+                    mnist_style=(720, 200)),
     "small": Regime("small", TrainSpec(data="digits", setting="500", model="mlp6",
                                        momentum=0.9), rounds=10, samples=12),
 }
-QUICK = {"large": dict(rounds=1, samples=2), "small": dict(rounds=2, samples=2)}
+QUICK = {"large": dict(rounds=1, samples=2, mnist_style=(120, 40)),
+         "small": dict(rounds=2, samples=2)}
 
 
 # -- instruments --------------------------------------------------------------------------------
@@ -122,33 +137,27 @@ def run_local(regime: Regime, splits: DatasetSplits) -> dict[str, Any]:
 
 
 def run_ray(regime: Regime, splits: DatasetSplits, workers: int, storage: str,
-            loggers: bool = True, plain_actors: bool = False, name: str = "") -> dict[str, Any]:
-    """tune_gamma on Ray, instrumented. Tune's three default loggers run, timed, unless
-    ``loggers=False``; ``plain_actors=True`` leaves actors to Tune alone."""
+            tensorboard: bool = False, plain_actors: bool = False,
+            name: str = "") -> dict[str, Any]:
+    """tune_gamma on Ray, instrumented, with the per-trial loggers ``tune_gamma.run`` uses
+    (timed), plus Tune's per-trial TensorBoard logger if ``tensorboard``;
+    ``plain_actors=True`` leaves actors to Tune alone."""
     from ray import tune
 
     searcher = TimedGammaSearcher(seed=SEARCH_SEED, samples_per_round=regime.samples)
     scheduler = TimedRoundScheduler(rounds=regime.rounds, plain_actors=plain_actors)
     timeline = Timeline()
-    log_callbacks = timed_loggers() if loggers else []
-    previous = os.environ.get("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS")
-    os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"  # the loggers are ours, or none
-    try:
-        with ActorEvents() as actors:
-            t0 = time.perf_counter()
-            tune.run(make_trainable(regime.spec, splits), config=_space(), search_alg=searcher,
-                     scheduler=scheduler, metric="kappa", mode="max", num_samples=-1,
-                     reuse_actors=True, max_concurrent_trials=workers,
-                     resources_per_trial={"cpu": 1}, storage_path=storage,
-                     name=f"{regime.name}-{workers}{name}", verbose=0,
-                     raise_on_failed_trial=False, callbacks=[timeline, *log_callbacks],
-                     trial_dirname_creator=lambda t: t.trial_id)
-            wall = time.perf_counter() - t0
-    finally:
-        if previous is None:
-            os.environ.pop("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", None)
-        else:
-            os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = previous
+    log_callbacks = timed_loggers(tensorboard)
+    with tune_environment(), ActorEvents() as actors:
+        t0 = time.perf_counter()
+        tune.run(make_trainable(regime.spec, splits), config=_space(), search_alg=searcher,
+                 scheduler=scheduler, metric="kappa", mode="max", num_samples=-1,
+                 reuse_actors=True, max_concurrent_trials=workers,
+                 resources_per_trial={"cpu": 1}, storage_path=storage,
+                 name=f"{regime.name}-{workers}{name}", verbose=0,
+                 raise_on_failed_trial=False, callbacks=[timeline, *log_callbacks],
+                 trial_dirname_creator=lambda t: t.trial_id)
+        wall = time.perf_counter() - t0
     results = timeline.results
     restore = [float(r.get("restore_time_s", 0.0)) for r in results]
     first = int(np.argmax(restore)) if restore else 0
@@ -177,6 +186,19 @@ def run_ray(regime: Regime, splits: DatasetSplits, workers: int, storage: str,
         "snapshot_s": sum(scheduler.snapshot_s),
         "loggers_s": {type(c).__name__.removeprefix("Timed"): c.spent_s for c in log_callbacks},
     }
+
+
+def bracket(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Two runs of the same loop, before and after the Ray runs, as one: every time the mean
+    of the two (the schedule is the same: the loop is deterministic); ``wall_s_runs`` keeps
+    both walls."""
+    return {**before,
+            "wall_s": (before["wall_s"] + after["wall_s"]) / 2.0,
+            "wall_s_runs": [before["wall_s"], after["wall_s"]],
+            "epoch_s_median": (before["epoch_s_median"] + after["epoch_s_median"]) / 2.0,
+            "timing": {key: (value + after["timing"][key]) / 2.0
+                       for key, value in before["timing"].items()},
+            "schedules_agree": same_schedule(before["schedule"], after["schedule"])}
 
 
 def same_schedule(a: Sequence[float | None], b: Sequence[float | None]) -> bool:
@@ -232,6 +254,8 @@ def suggest_latency(observations: int, dims: int, samples: int,
 
     The first ``observations`` results are told through ``add_evaluated_point`` (the proposer's
     ``tell``, as ``on_trial_complete`` does) so that reaching 1,000 costs no 1,000 proposals.
+    Then ``samples`` proposals are timed as a search makes them, each completed before the
+    next, so they see ``observations`` to ``observations + samples − 1`` results.
     """
     from ray import tune
 
@@ -324,7 +348,7 @@ def _ablations(regime: str) -> list[tuple[str, int, dict[str, Any]]]:
     runs: list[tuple[str, int, dict[str, Any]]] = [
         ("-tune-actors", 2, {"plain_actors": True})]
     if regime == "small":
-        runs.append(("-no-loggers", 1, {"loggers": False}))
+        runs.append(("-trial-tensorboard", 1, {"tensorboard": True}))
     return runs
 
 
@@ -336,9 +360,6 @@ def run_benchmark(quick: bool = False, workers: Sequence[int] = (1, 2),
     the regimes run (the headline ratios of a regime left out are NaN)."""
     regimes = {name: replace(r, **QUICK[name]) if quick else r for name, r in REGIMES.items()
                if only is None or name in only}
-    if quick and "large" in regimes:
-        regimes["large"] = replace(regimes["large"], spec=replace(regimes["large"].spec,
-                                                                  setting="500"))
     report: dict[str, Any] = {"quick": quick, "machine": machine()}
     ray_init_s = start_ray(cpus or os.cpu_count() or 1) if regimes else 0.0
     report["ray_init_s"] = ray_init_s
@@ -346,18 +367,26 @@ def run_benchmark(quick: bool = False, workers: Sequence[int] = (1, 2),
     report["regimes"] = {}
     with tempfile.TemporaryDirectory(prefix="tg-overhead-") as storage:
         for name, regime in regimes.items():
+            if regime.mnist_style is not None:
+                data_dir = write_mnist_style(Path(storage, f"{name}-data"), *regime.mnist_style)
+                regime = replace(regime, spec=replace(regime.spec, data_dir=str(data_dir)))
             splits = load_dataset(regime.spec.data, regime.spec.data_dir, regime.spec.setting,
                                   regime.spec.seed)
-            local = run_local(regime, splits)
+            before = run_local(regime, splits)
             entry: dict[str, Any] = {
                 "model": regime.spec.model, "data": f"{regime.spec.data}/{regime.spec.setting}",
+                "train_images": len(splits.train[1]), "val_images": len(splits.val[1]),
+                "batch_size": regime.spec.batch_size,
                 "rounds": regime.rounds, "samples_per_round": regime.samples,
-                "local": local, "ray": {}}
-            for k in workers:
-                if quick and name == "small" and k == 1:
-                    continue
-                entry["ray"][str(k)] = _scored(run_ray(regime, splits, k, storage), k, local,
-                                               ray_init_s)
+                "ray": {}}
+            runs = {str(k): run_ray(regime, splits, k, storage) for k in workers
+                    if not (quick and name == "small" and k == 1)}
+            # the machine's speed drifts by ~10 % over minutes (a shared VM): the loop runs
+            # before and after the Ray runs and the ratios use the mean of the two
+            local = bracket(before, run_local(regime, splits))
+            entry["local"] = local
+            for k, run in runs.items():
+                entry["ray"][k] = _scored(run, int(k), local, ray_init_s)
             if name == "large" and not quick:
                 entry["parallel_ceiling"] = parallel_ceiling(regime.spec, CEILING_EPOCHS)
             if ablations and not quick:
@@ -367,7 +396,7 @@ def run_benchmark(quick: bool = False, workers: Sequence[int] = (1, 2),
             report["regimes"][name] = entry
     if suggest_samples != 0:
         report["suggest_p50_ms"], report["on_trial_complete_p50_ms"] = suggest_table(
-            suggest_samples or (3 if quick else 15),
+            suggest_samples or (3 if quick else 50),
             QUICK_SUGGEST_OBSERVATIONS if quick else SUGGEST_OBSERVATIONS)
     else:
         report["suggest_p50_ms"] = report["on_trial_complete_p50_ms"] = {}

@@ -14,48 +14,20 @@ that ``nvidia-smi`` reports while it runs.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import platform
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from sklearn.datasets import load_digits
-
-IDX_FILES = {"train-images-idx3-ubyte": 60_000, "t10k-images-idx3-ubyte": 10_000}
-
-
-def _idx_bytes(array: np.ndarray) -> bytes:
-    """An unsigned-byte IDX file: magic 0x00 0x00 0x08 ndim, big-endian dims, then data."""
-    header = bytes([0, 0, 8, array.ndim]) + np.asarray(array.shape, dtype=">i4").tobytes()
-    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
-
-
-def write_mnist_style(directory: Path, n_train: int = 60_000, n_test: int = 10_000,
-                      seed: int = 0) -> Path:
-    """Write digits-derived 28x28 images as MNIST's four gzipped IDX files into ``directory``."""
-    rng = np.random.default_rng(seed)
-    digits = load_digits()
-    base = np.kron(digits.images / 16.0, np.ones((3, 3)))  # 8x8 -> 24x24
-    directory.mkdir(parents=True, exist_ok=True)
-    for stem, n in (("train", n_train), ("t10k", n_test)):
-        pick = rng.integers(0, len(base), n)
-        shifts = rng.integers(0, 5, (n, 2))
-        images = np.zeros((n, 28, 28), dtype=np.uint8)
-        for i, (k, (dy, dx)) in enumerate(zip(pick, shifts, strict=True)):
-            images[i, dy:dy + 24, dx:dx + 24] = (base[k] * 255).astype(np.uint8)
-        labels = digits.target[pick].astype(np.uint8)
-        for name, array in ((f"{stem}-images-idx3-ubyte", images),
-                            (f"{stem}-labels-idx1-ubyte", labels)):
-            (directory / f"{name}.gz").write_bytes(gzip.compress(_idx_bytes(array), 1))
-    return directory
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _mnist_style import write_mnist_style
 
 
 class GpuMemorySampler:

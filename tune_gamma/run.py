@@ -477,19 +477,39 @@ def _storage(options: RunOptions, out: Path) -> tuple[str, str]:
     return storage, f"tune_gamma-{out.resolve().name}"
 
 
+def trial_loggers() -> list[Any]:
+    """Tune's per-trial result files that a run keeps: ``result.json`` and ``progress.csv``.
+
+    Not Tune's per-trial TensorBoard logger: every trial here trains one epoch, so each of its
+    event files would hold a single point (hundreds of one-point runs in TensorBoard) and it
+    is the dearest of the three (a writer thread and an event file per trial). The curves that
+    mean something, one step per round, go to ``<experiment>/rounds/`` (``RoundScheduler``).
+    """
+    from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
+
+    return [JsonLoggerCallback(), CSVLoggerCallback()]
+
+
 @contextlib.contextmanager
-def _classic_output() -> Iterator[None]:
-    """Ray's new console output prints an experiment banner (with a misleading TensorBoard path)
-    even at verbose=0; its classic output prints nothing at verbose=0."""
-    previous = os.environ.get("RAY_AIR_NEW_OUTPUT")
-    os.environ["RAY_AIR_NEW_OUTPUT"] = "0"
+def tune_environment() -> Iterator[None]:
+    """The environment ``tune.run`` sees during a run, restored afterwards:
+
+    * ``RAY_AIR_NEW_OUTPUT=0``: Ray's new console output prints an experiment banner (with a
+      misleading TensorBoard path) even at verbose=0; its classic output prints nothing;
+    * ``TUNE_DISABLE_AUTO_CALLBACK_LOGGERS=1``: Tune adds none of its default loggers; the run
+      passes its own (:func:`trial_loggers`).
+    """
+    settings = {"RAY_AIR_NEW_OUTPUT": "0", "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1"}
+    previous = {key: os.environ.get(key) for key in settings}
+    os.environ.update(settings)
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop("RAY_AIR_NEW_OUTPUT", None)
-        else:
-            os.environ["RAY_AIR_NEW_OUTPUT"] = previous
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def experiment_uri(options: RunOptions, out: Path) -> str:
@@ -521,14 +541,15 @@ def _run_tune(options: RunOptions, splits: Any, out: Path, workers: int,
                              seed=options.seed)
     storage, name = _storage(options, out)
     extra = [] if options.quiet else [RoundProgress(scheduler, started=started)]
-    with _classic_output():
+    with tune_environment():
         analysis = tune.run(
             make_trainable(train_spec(options), splits), config=param_space(options),
             search_alg=searcher, scheduler=scheduler, metric=METRIC, mode=MODE, num_samples=-1,
             reuse_actors=True, max_concurrent_trials=workers,
             resources_per_trial={"cpu": options.cpus_per_trial, "gpu": options.gpus_per_trial},
             storage_path=storage, name=name, verbose=0, raise_on_failed_trial=False,
-            callbacks=[*extra, *callbacks], trial_dirname_creator=_trial_dirname)
+            callbacks=[*trial_loggers(), *extra, *callbacks],
+            trial_dirname_creator=_trial_dirname)
     if scheduler.book is None:
         raise RunError("Ray Tune ran no trial; see the Ray logs")
     write_rounds_json(scheduler.book, str(out))
