@@ -46,6 +46,17 @@ def test_run_then_report_end_to_end(tmp_path, capsys):
     assert sum(map(sum, summary["confusion_matrix"])) == 1297  # digits' test split in "500"
     assert Path(summary["experiment_path"], "rounds.json").is_file()
     assert (out / "rounds.json").is_file()
+    # Each trial keeps Tune's result.json and progress.csv but no one-point TensorBoard file;
+    # TensorBoard's curves are the round-level ones.
+    experiment = Path(summary["experiment_path"])
+    book = json.loads((out / "rounds.json").read_text())
+    trial_dirs = [t["trial_id"] for r in book["rounds"] for t in r["trials"]]
+    assert len(trial_dirs) == 6
+    for trial_id in trial_dirs:
+        files = {p.name for p in (experiment / trial_id).iterdir()}
+        assert {"result.json", "progress.csv"} <= files, files
+        assert not any(name.startswith("events.out.tfevents") for name in files), files
+    assert list((experiment / "rounds").glob("events.out.tfevents*"))
 
     expected = ["confusion_matrix.png", "round_01.png", "round_02.png", "schedule.png"]
     assert _pngs(out) == expected
