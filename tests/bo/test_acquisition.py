@@ -198,3 +198,23 @@ def test_log_ei_gradient_matches_finite_differences(predictive: str) -> None:
     for j, e in enumerate(np.eye(2)):
         fd = (acq(U + eps * e) - acq(U - eps * e)) / (2 * eps)
         np.testing.assert_allclose(grads[:, j], fd, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("best", [0.0, 3.0, 40.0])
+def test_polish_values_match_log_student_t_ei_in_body_and_tail(best: float) -> None:
+    """``value_and_grad`` (the polish's path, with the scalar ν's constants reused) and the
+    public ``log_student_t_ei`` agree, for z near 0 and deep in the tail (z far below −3)."""
+    rng = np.random.default_rng(5)
+    X = rng.random((30, 3))
+    gp = GaussianProcess("matern52", "gamma", 1.0, 2.0)
+    gp.set_data(X, np.sin(6 * X).sum(axis=1))
+    acq = LogExpectedImprovement(gp, best=best, xi=0.01)
+    U = rng.random((64, 3))
+    pred = gp.predict(U)
+    z = (pred.mean - best - 0.01) / pred.scale
+    reference = log_student_t_ei(pred.mean, pred.scale, pred.dof, best, 0.01)
+    for rows in (np.arange(64), np.flatnonzero(z >= -3.0)[:2]):  # mixed batch, body-only batch
+        values, _ = acq.value_and_grad(U[rows])
+        np.testing.assert_allclose(values, reference[rows], rtol=1e-12, atol=1e-12)
+    if best == 40.0:
+        assert np.all(z < -3.0)  # the tail branch was exercised

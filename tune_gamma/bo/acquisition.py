@@ -287,10 +287,22 @@ class LogExpectedImprovement:
         self.gp = gp
         self.best = float(best)
         self.xi = float(xi)
+        dof = gp.dof
+        # log of the Student-t density's normaliser, Γ((ν+1)/2)/(Γ(ν/2)·√(νπ)), once per ask
+        self._log_t_norm = (None if dof is None else float(
+            special.gammaln(0.5 * (dof + 1.0)) - special.gammaln(0.5 * dof)
+            - 0.5 * math.log(dof * math.pi)))
 
     def _log_h(self, z: np.ndarray, dof: float | None) -> tuple[np.ndarray, np.ndarray]:
         if dof is None:
             return _log_h_normal(z)
+        if self._log_t_norm is not None and z.size and float(np.min(z)) >= _STUDENT_TAIL_Z:
+            # the body of _log_h_student's fast path with the scalar ν's constants reused:
+            # the polish calls this a dozen times per ask on one or two points
+            cdf = special.stdtr(dof, z)
+            log_pdf = self._log_t_norm - 0.5 * (dof + 1.0) * np.log1p(z * z / dof)
+            h = z * cdf + (dof + z * z) / (dof - 1.0) * np.exp(log_pdf)
+            return np.log(h), cdf / h
         return _log_h_student(z, np.full(z.shape, dof))
 
     def __call__(self, U: np.ndarray) -> np.ndarray:
