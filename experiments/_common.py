@@ -22,7 +22,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tune_gamma.run import RunOptions, _json_safe, make_searcher, param_space, train_spec
+from tune_gamma.json_safe import json_safe
+from tune_gamma.run import RunOptions, make_searcher, param_space, train_spec
 
 SPACES: dict[str, dict[str, Any]] = {
     "thesis": {"lr_min": 1e-4, "lr_max": 0.5, "lr_scale": "linear", "momentum": 0.0,
@@ -117,5 +118,5 @@ def write_json(path: str | None, payload: dict[str, Any]) -> None:
     """Strict JSON (NaN as null) to ``path`` when given."""
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(_json_safe(payload), indent=1, allow_nan=False))
+        Path(path).write_text(json.dumps(json_safe(payload), indent=1, allow_nan=False))
         print(f"wrote {path}")

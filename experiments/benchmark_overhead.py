@@ -75,6 +75,7 @@ from _overhead_probes import (
     timed_loggers,
 )
 
+from tune_gamma.json_safe import json_safe
 from tune_gamma.local import run_rounds_in_process
 from tune_gamma.run import tune_environment
 from tune_gamma.training.data import DatasetSplits, load_dataset
@@ -458,18 +459,6 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny rounds, for the test")
@@ -489,7 +478,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     print(markdown(report))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(_json_safe(report), indent=1))
+        args.json.write_text(json.dumps(json_safe(report), indent=1))
     return report
 
 

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from tune_gamma.json_safe import json_safe
 from tune_gamma.training.data import DATASETS, SETTINGS
 from tune_gamma.training.models import MODELS
 
@@ -286,21 +287,9 @@ def build_summary(options: RunOptions, book: dict[str, Any], test: dict[str, Any
 def write_json(path: Path, payload: dict[str, Any]) -> Path:
     """Strict JSON (NaN/inf as null), written atomically."""
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(_json_safe(payload), indent=1, allow_nan=False))
+    tmp.write_text(json.dumps(json_safe(payload), indent=1, allow_nan=False))
     os.replace(tmp, path)
     return path
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (np.floating, np.integer)):
-        return _json_safe(value.item())
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
 
 
 # ------------------------------------------------------------------------------ the run

@@ -12,21 +12,11 @@ import os
 import tempfile
 from typing import Any
 
+from tune_gamma.json_safe import json_safe
 from tune_gamma.rounds import RoundBook
 
 ROUNDS_FILE = "rounds.json"
 TENSORBOARD_DIR = "rounds"
-
-
-def _json_safe(value: Any) -> Any:
-    """NaN/inf become None so the file is strict JSON."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
 
 
 def write_rounds_json(book: RoundBook, directory: str) -> str:
@@ -35,7 +25,7 @@ def write_rounds_json(book: RoundBook, directory: str) -> str:
     path = os.path.join(directory, ROUNDS_FILE)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".rounds-", suffix=".json")
     with os.fdopen(fd, "w") as f:
-        json.dump(_json_safe(book.to_dict()), f, indent=1, allow_nan=False)
+        json.dump(json_safe(book.to_dict()), f, indent=1, allow_nan=False)
     os.replace(tmp, path)
     return path
 
