@@ -177,6 +177,8 @@ def summarise(name: str, runs: Sequence[dict[str, Any]], *, task: Task, engine: 
     evaluations = np.array([r["evaluations"] for r in runs], dtype=float)
     wall = np.array([r["wall_seconds"] for r in runs], dtype=float)
     std = float(np.std(test, ddof=1)) if len(test) > 1 else 0.0
+    # the commit each seed ran at (runs stored before per-run records: "unrecorded")
+    codes = sorted({str(r.get("code", "unrecorded")) for r in runs})
     return {
         "test_accuracy_mean": float(np.mean(test)),
         "test_accuracy_std": std,
@@ -194,7 +196,7 @@ def summarise(name: str, runs: Sequence[dict[str, Any]], *, task: Task, engine: 
         "seeds": len(runs),
         "machine": machine,
         "engine": engine,
-        "code": code_state(),
+        "code": ", ".join(codes),
         "runs": list(runs),
     }
 
@@ -358,6 +360,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     task = Task(setting=args.setting, network=args.network, epochs=budget.epochs,
                 lr_min=args.lr_min, lr_max=args.lr_max, weight_decay=args.weight_decay)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    code = code_state()  # the commit the runs of this process run at
     needs_ray = args.ray_gamma or any(
         n not in ROUND_CONTENDERS or args.engine == "ray" for n in args.names)
     started_ray = _start_ray(args.num_cpus) if needs_ray else False
@@ -392,7 +395,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                     continue
                 outcome = run_one(name, task, seed, budget, engine=engine,
                                   workers=args.workers, scratch=args.scratch)
-                runs.append(_run_record(outcome))
+                runs.append(_run_record(outcome, code))
                 print(f"{name:>11} seed {seed}: test {outcome.test_accuracy:.4f} val "
                       f"{outcome.val_accuracy} evals {outcome.evaluations} "
                       f"{outcome.wall_seconds:.1f}s ({engine})", flush=True)
@@ -403,7 +406,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             outcome = run_one("gamma", task, args.first_seed, budget, engine="ray",
                               workers=args.workers, scratch=args.scratch)
             payload["ray_reference"] = {"gamma": summarise(
-                "gamma", [_run_record(outcome)], task=task, engine="ray",
+                "gamma", [_run_record(outcome, code)], task=task, engine="ray",
                 machine=describe_machine())}
             _write(payload, args.json)
     finally:
@@ -454,9 +457,11 @@ def _ordered(contenders: dict[str, Any]) -> dict[str, Any]:
     return {name: contenders[name] for name in CONTENDERS if name in contenders}
 
 
-def _run_record(outcome: Outcome) -> dict[str, Any]:
+def _run_record(outcome: Outcome, code: str) -> dict[str, Any]:
+    """One seed's outcome as stored, with ``code``: the commit this process started at."""
     record = asdict(outcome)
     record.pop("contender")
+    record["code"] = code
     return record
 
 
