@@ -91,10 +91,29 @@ def _log_h_normal(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return log_h, dlog
 
 
-def _log_student_pdf(z: np.ndarray, nu: np.ndarray) -> np.ndarray:
-    """``log t_ν(z)`` of the standard Student-t."""
+def _log_student_norm(nu: np.ndarray | float) -> np.ndarray | float:
+    """``log Γ((ν+1)/2) − log Γ(ν/2) − ½·log(νπ)``: the log normaliser of ``t_ν``."""
     return (special.gammaln(0.5 * (nu + 1.0)) - special.gammaln(0.5 * nu)
-            - 0.5 * np.log(nu * math.pi) - 0.5 * (nu + 1.0) * np.log1p(z * z / nu))
+            - 0.5 * np.log(nu * math.pi))
+
+
+def _log_student_pdf(z: np.ndarray, nu: np.ndarray | float,
+                     log_norm: np.ndarray | float | None = None) -> np.ndarray:
+    """``log t_ν(z)`` of the standard Student-t (``log_norm``: ``_log_student_norm(ν)`` if
+    already known)."""
+    if log_norm is None:
+        log_norm = _log_student_norm(nu)
+    return log_norm - 0.5 * (nu + 1.0) * np.log1p(z * z / nu)
+
+
+def _log_h_student_body(z: np.ndarray, nu: np.ndarray | float,
+                        log_norm: np.ndarray | float | None = None
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """``log h_ν(z)`` and ``T_ν(z)/h_ν(z)`` formed directly: exact for ``z ≥ −3`` and moderate
+    ``ν``, where ``h_ν = z·T_ν(z) + (ν + z²)/(ν − 1)·t_ν(z)`` has no cancellation."""
+    cdf = special.stdtr(nu, z)
+    h = z * cdf + (nu + z * z) / (nu - 1.0) * np.exp(_log_student_pdf(z, nu, log_norm))
+    return np.log(h), cdf / h
 
 
 def _student_tail_ratio(z: np.ndarray, nu: np.ndarray, max_terms: int = 200) -> np.ndarray:
@@ -145,9 +164,7 @@ def _log_h_student(z: np.ndarray, nu: np.ndarray) -> tuple[np.ndarray, np.ndarra
     """
     z, nu = np.broadcast_arrays(np.asarray(z, dtype=float), np.asarray(nu, dtype=float))
     if np.all(z >= _STUDENT_TAIL_Z) and np.all(nu <= _STUDENT_GAUSSIAN_DOF):  # common fast path
-        cdf = special.stdtr(nu, z)
-        h = z * cdf + (nu + z * z) / (nu - 1.0) * np.exp(_log_student_pdf(z, nu))
-        return np.log(h), cdf / h
+        return _log_h_student_body(z, nu)
     log_h = np.empty(z.shape)
     dlog = np.empty(z.shape)
     gauss = nu > _STUDENT_GAUSSIAN_DOF
@@ -288,21 +305,15 @@ class LogExpectedImprovement:
         self.best = float(best)
         self.xi = float(xi)
         dof = gp.dof
-        # log of the Student-t density's normaliser, Γ((ν+1)/2)/(Γ(ν/2)·√(νπ)), once per ask
-        self._log_t_norm = (None if dof is None else float(
-            special.gammaln(0.5 * (dof + 1.0)) - special.gammaln(0.5 * dof)
-            - 0.5 * math.log(dof * math.pi)))
+        # the Student-t normaliser of the (scalar) ν, once per ask rather than per evaluation
+        self._log_t_norm = None if dof is None else float(_log_student_norm(dof))
 
     def _log_h(self, z: np.ndarray, dof: float | None) -> tuple[np.ndarray, np.ndarray]:
         if dof is None:
             return _log_h_normal(z)
-        if self._log_t_norm is not None and z.size and float(np.min(z)) >= _STUDENT_TAIL_Z:
-            # the body of _log_h_student's fast path with the scalar ν's constants reused:
-            # the polish calls this a dozen times per ask on one or two points
-            cdf = special.stdtr(dof, z)
-            log_pdf = self._log_t_norm - 0.5 * (dof + 1.0) * np.log1p(z * z / dof)
-            h = z * cdf + (dof + z * z) / (dof - 1.0) * np.exp(log_pdf)
-            return np.log(h), cdf / h
+        if (dof <= _STUDENT_GAUSSIAN_DOF and z.size
+                and float(np.min(z)) >= _STUDENT_TAIL_Z):  # _log_h_student's fast path
+            return _log_h_student_body(z, dof, self._log_t_norm)
         return _log_h_student(z, np.full(z.shape, dof))
 
     def __call__(self, U: np.ndarray) -> np.ndarray:
