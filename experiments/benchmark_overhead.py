@@ -34,7 +34,7 @@ batch 50); ``small``, the thesis's MLP (``mlp6``: 6 x 100 ReLU) on digits "500",
 loop and in every trial (``resources_per_trial={"cpu": 1}``). ``suggest`` p50 is measured
 without Ray: ``GammaSearcher`` in whole-trial mode after N observations (1-D, 3-D).
 
-Run (takes ~20 minutes on 2 cores)::
+Run (takes ~15 minutes on 2 cores)::
 
     .venv/bin/python experiments/benchmark_overhead.py --json results/overhead.json
 
