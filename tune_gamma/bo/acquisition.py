@@ -153,18 +153,20 @@ def _student_tail_ratio(z: np.ndarray, nu: np.ndarray, max_terms: int = 200) -> 
     return np.abs(z) * h / nu
 
 
-def _log_h_student(z: np.ndarray, nu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _log_h_student(z: np.ndarray, nu: np.ndarray | float,
+                   log_norm: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``log h_ν(z)`` and ``d log h_ν/dz = T_ν(z)/h_ν(z)`` for the Student-t EI kernel ``h_ν``.
 
     ``h_ν = t_ν(z)·B`` with ``B = (ν + z²)/(ν − 1) + z·R`` and ``R = T_ν(z)/t_ν(z)``. For
     ``z ≥ −3`` everything is formed directly. Below, ``R`` comes from ``stdtr`` while the CDF is
     representable (``B`` then loses at most ``log10 min(z², ν)`` digits to cancellation), and
     from the continued fraction where ``T_ν`` underflows (large ``ν`` and ``z`` below ≈ −37, or
-    astronomically negative ``z``), where it converges in a few terms.
+    astronomically negative ``z``), where it converges in a few terms. ``log_norm``: the
+    normaliser ``_log_student_norm(ν)`` of a scalar ``ν``, if the caller keeps it.
     """
     z, nu = np.broadcast_arrays(np.asarray(z, dtype=float), np.asarray(nu, dtype=float))
     if np.all(z >= _STUDENT_TAIL_Z) and np.all(nu <= _STUDENT_GAUSSIAN_DOF):  # common fast path
-        return _log_h_student_body(z, nu)
+        return _log_h_student_body(z, nu, log_norm)
     log_h = np.empty(z.shape)
     dlog = np.empty(z.shape)
     gauss = nu > _STUDENT_GAUSSIAN_DOF
@@ -311,10 +313,7 @@ class LogExpectedImprovement:
     def _log_h(self, z: np.ndarray, dof: float | None) -> tuple[np.ndarray, np.ndarray]:
         if dof is None:
             return _log_h_normal(z)
-        if (dof <= _STUDENT_GAUSSIAN_DOF and z.size
-                and float(np.min(z)) >= _STUDENT_TAIL_Z):  # _log_h_student's fast path
-            return _log_h_student_body(z, dof, self._log_t_norm)
-        return _log_h_student(z, np.full(z.shape, dof))
+        return _log_h_student(z, dof, self._log_t_norm)
 
     def __call__(self, U: np.ndarray) -> np.ndarray:
         """``log EI`` at ``U (m, d)``, shape ``(m,)``."""
