@@ -13,6 +13,7 @@ integrates it out under a Gamma prior on the precision (Student-t predictive), s
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 
 import numpy as np
 
@@ -45,7 +46,7 @@ def scaled_sqdist(X1: np.ndarray, X2: np.ndarray, lengthscales: np.ndarray,
     return r2
 
 
-class Kernel:
+class Kernel(ABC):
     """A unit-amplitude stationary kernel ``k(r²)`` with ARD length scales.
 
     Subclasses give ``from_sqdist`` (the value) and ``grad_sqdist`` (``dk/d(r²)``); the rest
@@ -54,12 +55,13 @@ class Kernel:
 
     name: str = ""
 
+    @abstractmethod
     def from_sqdist(self, r2: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """``k`` evaluated at ``r²``."""
 
+    @abstractmethod
     def grad_sqdist(self, r2: np.ndarray) -> np.ndarray:
         """``dk/d(r²)`` evaluated at ``r²``."""
-        raise NotImplementedError
 
     def __call__(self, X1: np.ndarray, X2: np.ndarray, lengthscales: np.ndarray,
                  exact: bool = True) -> np.ndarray:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import pickle
+from abc import ABCMeta, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -38,7 +39,7 @@ def round_seed(seed: int, round_index: int) -> int:
     return int(np.random.SeedSequence([seed, round_index]).generate_state(1)[0])
 
 
-class RoundSearcher(Searcher):
+class RoundSearcher(Searcher, metaclass=ABCMeta):
     """Base class: proposal bookkeeping, rounds, concurrency and save/restore.
 
     Subclasses implement :meth:`make_proposer`.
@@ -93,10 +94,10 @@ class RoundSearcher(Searcher):
             self._set_space(space)
 
     # -- what subclasses provide ------------------------------------------------------------
+    @abstractmethod
     def make_proposer(self, space: SearchSpace, seed: int,
                       initial_points: list[np.ndarray]) -> Proposer:
         """A fresh proposal strategy for one round (or for the whole search)."""
-        raise NotImplementedError
 
     # -- setup ----------------------------------------------------------------------------
     def _set_space(self, space: Mapping[str, Any] | SearchSpace) -> None:
