@@ -5,26 +5,13 @@ No timing is asserted: the numbers only have to exist, be finite and be positive
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
-from types import ModuleType
 
-SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "benchmark_overhead.py"
+from tests.experiments import load_script
 
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("benchmark_overhead", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("benchmark_overhead", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load()
+bench = load_script("benchmark_overhead")
 
 
 def _positive(value: object) -> bool:

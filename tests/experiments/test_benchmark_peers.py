@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "benchmark_peers.py"
+from tests.experiments import load_script
 
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("benchmark_peers", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("benchmark_peers", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load()
+bench = load_script("benchmark_peers")
 
 KEYS = {"test_accuracy_mean", "test_accuracy_std", "val_accuracy_mean", "evaluations",
         "wall_seconds", "setting", "network", "seeds", "machine", "engine"}

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "schedule_bias.py"
-spec = importlib.util.spec_from_file_location("schedule_bias", SCRIPT)
-assert spec is not None and spec.loader is not None
-bias = importlib.util.module_from_spec(spec)
-sys.modules.setdefault("schedule_bias", bias)
-spec.loader.exec_module(bias)
+from tests.experiments import load_script
+
+bias = load_script("schedule_bias")
 
 PAYLOAD = {
     "task": {"setting": "500", "network": "demo", "lr_min": 0.01, "lr_max": 1.0},

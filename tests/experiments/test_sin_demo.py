@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -11,18 +10,15 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "sin_demo.py"
+from tests.experiments import load_script
+
 FUNCTIONS = {"sin", "sin_noisy", "forrester", "gramacy_lee"}
 VARIANTS = {"gamma", "gaussian", "random", "optuna_gp", "optuna_tpe"}
 
 
 @pytest.fixture(scope="module")
 def sin_demo():
-    spec = importlib.util.spec_from_file_location("sin_demo", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["sin_demo"] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
+    module = load_script("sin_demo")
     yield module
     sys.modules.pop("sin_demo", None)
 

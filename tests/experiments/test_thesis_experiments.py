@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
+from tests.experiments import EXPERIMENTS
+
 SCRIPTS = ("thesis_fig14_15", "thesis_tables4_5", "thesis_table6", "thesis_table7",
            "thesis_tables8_11")
 
