@@ -188,14 +188,17 @@ class Timeline(tune.Callback):
 
 
 def epochs_worker(spec: Any, epochs: int, barrier: Any, out: Any) -> None:
-    """A plain process (no Ray) that trains ``epochs`` epochs of ``spec`` on one thread once
-    every worker is ready, and puts the seconds they took on ``out``."""
+    """A plain process (no Ray) that trains ``epochs`` epochs of ``spec`` on one thread, with
+    malloc set as a trial sets it, once every worker is ready, and puts the seconds they took
+    on ``out``."""
     import torch
 
     from tune_gamma.training.data import load_dataset
+    from tune_gamma.training.memory import retain_freed_memory
     from tune_gamma.training.trainable import device_split, start_trial, train_epoch
 
     torch.set_num_threads(1)
+    retain_freed_memory()
     splits = load_dataset(spec.data, spec.data_dir, spec.setting, spec.seed)
     cpu = torch.device("cpu")
     train, val = device_split(splits.train, cpu), device_split(splits.val, cpu)

@@ -9,8 +9,8 @@ scheduler=RoundScheduler(rounds=R), max_concurrent_trials=1, ...)`` runs, with t
   time with no pending points, as the Ray path asks it with one trial at a time;
 * each trial starts from the round's start weights (``start_trial`` of the trainable, the same
   code, with the winner's ``checkpoint_payload`` kept in memory instead of a ``model.pt``),
-  trains one seeded epoch and validates (``train_epoch``), with one torch thread on CPU as a
-  Ray trial uses;
+  trains one seeded epoch and validates (``train_epoch``), with one torch thread on CPU and
+  malloc's thresholds fixed (``retain_freed_memory``) as a Ray trial on CPU has them;
 * the proposer learns ``searcher.signal(metrics)``, and the round closes with the searcher's
   ``RoundBook`` ranking (metric, then accuracy, then loss).
 
@@ -35,6 +35,7 @@ from torch import nn
 
 from tune_gamma.rounds import RoundBook, RoundRecord
 from tune_gamma.training.data import DatasetSplits, load_dataset
+from tune_gamma.training.memory import retain_freed_memory
 from tune_gamma.training.models import build_model
 from tune_gamma.training.trainable import (
     TrainSpec,
@@ -146,6 +147,8 @@ def run_rounds_in_process(
     saved_threads = torch.get_num_threads()
     if threads is not None and device.type == "cpu":
         torch.set_num_threads(threads)
+    if device.type == "cpu":
+        retain_freed_memory()  # as every Ray trial on CPU does
     try:
         run = _Rounds(spec, searcher, book, splits, device, on_trial)
         for _ in range(rounds):

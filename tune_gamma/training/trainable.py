@@ -55,6 +55,7 @@ from tune_gamma.training.loop import (
     to_device,
     train_one_epoch,
 )
+from tune_gamma.training.memory import retain_freed_memory
 from tune_gamma.training.models import build_model
 
 CHECKPOINT_FILE = "model.pt"
@@ -324,6 +325,7 @@ def _train_classifier(config: dict[str, Any], spec: TrainSpec, data: DatasetSpli
     device = resolve_device(spec.device)
     if device.type == "cpu":
         torch.set_num_threads(1)
+        retain_freed_memory()
     train_split = device_split(data.train, device)
     val_split = device_split(data.val, device)
     checkpoint = tune.get_checkpoint()
