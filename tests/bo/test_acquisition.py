@@ -218,3 +218,14 @@ def test_polish_values_match_log_student_t_ei_in_body_and_tail(best: float) -> N
         np.testing.assert_allclose(values, reference[rows], rtol=1e-12, atol=1e-12)
     if best == 40.0:
         assert np.all(z < -3.0)  # the tail branch was exercised
+
+
+def test_scalar_dof_fast_path_gives_the_array_paths_numbers_exactly() -> None:
+    from tune_gamma.bo.acquisition import _log_h_student, _log_student_norm
+
+    z = np.linspace(-3.0, 6.0, 41)
+    for nu in (2.5, 53.0, 1e7):
+        fast = _log_h_student(z, nu, float(_log_student_norm(nu)))
+        general = _log_h_student(z, np.full_like(z, nu))
+        np.testing.assert_array_equal(fast[0], general[0])
+        np.testing.assert_array_equal(fast[1], general[1])

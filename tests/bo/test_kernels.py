@@ -51,3 +51,11 @@ def test_matrix_product_distances_agree_with_exact_ones() -> None:
     np.testing.assert_allclose(scaled_sqdist(X1, X2, ell, exact=False),
                                scaled_sqdist(X1, X2, ell), rtol=1e-10, atol=1e-10)
     assert np.all(scaled_sqdist(X1, X1, ell, exact=False) >= 0.0)
+
+
+@pytest.mark.parametrize("kernel", [Matern52(), RBF()])
+def test_value_and_grad_sqdist_gives_the_two_methods_numbers_exactly(kernel) -> None:
+    r2 = np.random.default_rng(1).random((4, 9)) * 6.0
+    value, grad = kernel.value_and_grad_sqdist(r2.copy())
+    np.testing.assert_array_equal(value, kernel.from_sqdist(r2.copy()))
+    np.testing.assert_array_equal(grad, kernel.grad_sqdist(r2.copy()))

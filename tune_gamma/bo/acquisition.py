@@ -164,8 +164,12 @@ def _log_h_student(z: np.ndarray, nu: np.ndarray | float,
     astronomically negative ``z``), where it converges in a few terms. ``log_norm``: the
     normaliser ``_log_student_norm(ν)`` of a scalar ``ν``, if the caller keeps it.
     """
-    z, nu = np.broadcast_arrays(np.asarray(z, dtype=float), np.asarray(nu, dtype=float))
-    if np.all(z >= _STUDENT_TAIL_Z) and np.all(nu <= _STUDENT_GAUSSIAN_DOF):  # common fast path
+    z = np.asarray(z, dtype=float)
+    if (np.ndim(nu) == 0 and float(nu) <= _STUDENT_GAUSSIAN_DOF
+            and bool((z >= _STUDENT_TAIL_Z).all())):  # the common fast path: one ν, no tail
+        return _log_h_student_body(z, float(nu), log_norm)
+    z, nu = np.broadcast_arrays(z, np.asarray(nu, dtype=float))
+    if np.all(z >= _STUDENT_TAIL_Z) and np.all(nu <= _STUDENT_GAUSSIAN_DOF):
         return _log_h_student_body(z, nu, log_norm)
     log_h = np.empty(z.shape)
     dlog = np.empty(z.shape)

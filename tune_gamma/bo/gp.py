@@ -284,8 +284,8 @@ class GaussianProcess:
         ell2 = self.lengthscales**2
         diff = U[:, None, :] - self.X[None, :, :]  # (k, n, d)
         r2 = np.einsum("knd,d->kn", diff * diff, 1.0 / ell2)
-        Ks = self.kernel.from_sqdist(r2)  # (k, n)
-        G = (2.0 * self.kernel.grad_sqdist(r2))[:, :, None] * diff / ell2  # ∂k/∂u, (k, n, d)
+        Ks, dk = self.kernel.value_and_grad_sqdist(r2)  # (k, n) each
+        G = (2.0 * dk)[:, :, None] * diff / ell2  # ∂k/∂u, (k, n, d)
         mean = Ks @ self._alpha
         V = _solve_lower(self._L, Ks.T)  # (n, k)
         W = _solve_lower(self._L, V, transpose=True)  # K⁻¹k, (n, k)
@@ -317,7 +317,7 @@ class GaussianProcess:
         eta = float(np.exp(theta[-1]))
         diffs = [(X[:, j, None] - X[None, :, j]) ** 2 / ell[j] ** 2 for j in range(d)]
         R2 = np.sum(diffs, axis=0)
-        K = self.kernel.from_sqdist(R2)
+        K, dk = self.kernel.value_and_grad_sqdist(R2)
         K[np.diag_indices_from(K)] += eta
         L, info = lapack.dpotrf(K, lower=1, clean=1)
         if info != 0:
@@ -339,7 +339,6 @@ class GaussianProcess:
         inv, _ = lapack.dpotri(L, lower=1)  # K⁻¹ in the lower triangle
         Kinv = np.tril(inv) + np.tril(inv, -1).T
         W = weight * np.outer(alpha, alpha) - Kinv  # dL = ½ tr(W dK)
-        dk = self.kernel.grad_sqdist(R2)
         grad = np.empty_like(theta)
         WK = W * dk
         for j in range(d):
