@@ -32,7 +32,9 @@ second on one CPU thread: the Keras example CNN (``keras-cnn``) on MNIST-sized 2
 batch 50); ``small``, the thesis's MLP (``mlp6``: 6 x 100 ReLU) on digits "500", an epoch of
 ~0.01-0.05 s, where Ray's per-trial cost dominates. Training runs on one torch thread in the
 loop and in every trial (``resources_per_trial={"cpu": 1}``). ``suggest`` p50 is measured
-without Ray: ``GammaSearcher`` in whole-trial mode after N observations (1-D, 3-D).
+without Ray: ``GammaSearcher`` in whole-trial mode after N observations (1-D, 3-D), 50
+proposals per timing, three timings per cell interleaved over a few minutes; the median of
+the three p50s is reported with their range.
 
 Run (takes ~15 minutes on 2 cores)::
 
@@ -45,6 +47,7 @@ Run (takes ~15 minutes on 2 cores)::
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import logging
 import math
@@ -87,6 +90,7 @@ SEARCH_SEED = 1
 SUGGEST_OBSERVATIONS = (100, 1000)
 QUICK_SUGGEST_OBSERVATIONS = (20, 100)  # 1,000 alone takes ~20-40 s to feed (GP refits)
 SUGGEST_DIMS = (1, 3)
+SUGGEST_REPEATS = 3  # timings of each suggest cell, interleaved over the run
 CEILING_EPOCHS = 6  # per process, in the two-plain-processes ceiling of the large regime
 
 
@@ -248,16 +252,10 @@ def _objective(config: dict[str, float]) -> float:
     return float(np.sum(np.sin(6.0 * x) * (1.0 - x)))
 
 
-def suggest_latency(observations: int, dims: int, samples: int,
-                    seed: int = 0) -> tuple[list[float], list[float]]:
-    """Seconds of ``GammaSearcher.suggest`` and of the ``on_trial_complete`` that follows it,
-    in whole-trial mode (no Ray runtime), after ``observations`` results.
-
-    The first ``observations`` results are told through ``add_evaluated_point`` (the proposer's
-    ``tell``, as ``on_trial_complete`` does) so that reaching 1,000 costs no 1,000 proposals.
-    Then ``samples`` proposals are timed as a search makes them, each completed before the
-    next, so they see ``observations`` to ``observations + samples − 1`` results.
-    """
+def fed_searcher(observations: int, dims: int, seed: int = 0) -> GammaSearcher:
+    """``GammaSearcher`` in whole-trial mode (no Ray runtime) after ``observations`` results
+    in ``dims`` dimensions, told through ``add_evaluated_point`` (the proposer's ``tell``, as
+    ``on_trial_complete`` does) so that reaching 1,000 costs no 1,000 proposals."""
     from ray import tune
 
     space = {f"x{i}": tune.uniform(0.0, 1.0) for i in range(dims)}
@@ -266,6 +264,14 @@ def suggest_latency(observations: int, dims: int, samples: int,
     for _ in range(observations):
         config = {name: float(rng.random()) for name in space}
         searcher.add_evaluated_point(config, _objective(config))
+    return searcher
+
+
+def suggest_latency(searcher: GammaSearcher, samples: int) -> tuple[list[float], list[float]]:
+    """Seconds of ``suggest`` and of the ``on_trial_complete`` that follows it, for ``samples``
+    proposals made as a search makes them, each completed before the next, on a copy of
+    ``searcher`` (so that the copy sees N to N + samples − 1 results and ``searcher`` none)."""
+    searcher = copy.deepcopy(searcher)
     suggest, complete = [], []
     for i in range(samples):
         t0 = time.perf_counter()
@@ -277,18 +283,28 @@ def suggest_latency(observations: int, dims: int, samples: int,
     return suggest, complete
 
 
-def suggest_table(samples: int, observations: Sequence[int] = SUGGEST_OBSERVATIONS
-                  ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
-    """p50 milliseconds of ``suggest`` and of ``on_trial_complete`` per (observations, dims)."""
-    suggest: dict[str, dict[str, float]] = {}
-    complete: dict[str, dict[str, float]] = {}
-    for n in observations:
-        suggest[str(n)], complete[str(n)] = {}, {}
-        for d in SUGGEST_DIMS:
-            s, c = suggest_latency(n, d, samples)
-            suggest[str(n)][f"{d}d"] = 1000.0 * statistics.median(s)
-            complete[str(n)][f"{d}d"] = 1000.0 * statistics.median(c)
-    return suggest, complete
+def suggest_table(samples: int, observations: Sequence[int] = SUGGEST_OBSERVATIONS,
+                  repeats: int = SUGGEST_REPEATS) -> dict[str, Any]:
+    """p50 milliseconds of ``suggest`` and of ``on_trial_complete`` per (observations, dims).
+
+    Each cell's ``samples`` proposals are timed ``repeats`` times, interleaved with the other
+    cells' (this VM's speed changes within seconds), each time from the same fed searcher:
+    the table gives the median of the repeats' p50s, ``*_range`` the lowest and highest.
+    """
+    fed = {(n, d): fed_searcher(n, d) for n in observations for d in SUGGEST_DIMS}
+    p50s: dict[tuple[int, int], list[tuple[float, float]]] = {cell: [] for cell in fed}
+    for _ in range(repeats):
+        for cell, searcher in fed.items():
+            s, c = suggest_latency(searcher, samples)
+            p50s[cell].append((1000.0 * statistics.median(s), 1000.0 * statistics.median(c)))
+    out: dict[str, Any] = {"suggest": {}, "suggest_range": {}, "complete": {}}
+    for (n, d), rows in p50s.items():
+        key, dim = str(n), f"{d}d"
+        suggest = [r[0] for r in rows]
+        out["suggest"].setdefault(key, {})[dim] = statistics.median(suggest)
+        out["suggest_range"].setdefault(key, {})[dim] = [min(suggest), max(suggest)]
+        out["complete"].setdefault(key, {})[dim] = statistics.median(r[1] for r in rows)
+    return out
 
 
 # -- driver -------------------------------------------------------------------------------------
@@ -396,11 +412,15 @@ def run_benchmark(quick: bool = False, workers: Sequence[int] = (1, 2),
                     entry["ray"][f"{k}{key}"] = _scored(run, k, local, ray_init_s)
             report["regimes"][name] = entry
     if suggest_samples != 0:
-        report["suggest_p50_ms"], report["on_trial_complete_p50_ms"] = suggest_table(
-            suggest_samples or (3 if quick else 50),
-            QUICK_SUGGEST_OBSERVATIONS if quick else SUGGEST_OBSERVATIONS)
+        table = suggest_table(suggest_samples or (3 if quick else 50),
+                              QUICK_SUGGEST_OBSERVATIONS if quick else SUGGEST_OBSERVATIONS,
+                              repeats=1 if quick else SUGGEST_REPEATS)
+        report["suggest_p50_ms"] = table["suggest"]
+        report["suggest_p50_ms_range"] = table["suggest_range"]
+        report["on_trial_complete_p50_ms"] = table["complete"]
     else:
         report["suggest_p50_ms"] = report["on_trial_complete_p50_ms"] = {}
+        report["suggest_p50_ms_range"] = {}
     empty: dict[str, Any] = {"ray": {}}
     large = report["regimes"].get("large", empty)["ray"]
     small = report["regimes"].get("small", empty)["ray"]
@@ -450,9 +470,13 @@ def markdown(report: dict[str, Any]) -> str:
             lines.append(f"| {key} | {cells} |")
     lines += ["", "| suggest p50 ms | " + " | ".join(f"{d}d" for d in SUGGEST_DIMS) + " |",
               "|---|" + "---|" * len(SUGGEST_DIMS)]
+    ranges = report.get("suggest_p50_ms_range", {})
     for n, row in report["suggest_p50_ms"].items():
-        lines.append(f"| {n} observations | " + " | ".join(f"{v:.1f}" for v in row.values())
-                     + " |")
+        cells = []
+        for dim, value in row.items():
+            low, high = ranges.get(n, {}).get(dim, (value, value))
+            cells.append(f"{value:.1f}" + (f" ({low:.1f}–{high:.1f})" if high > low else ""))
+        lines.append(f"| {n} observations | " + " | ".join(cells) + " |")
     for n, row in report.get("on_trial_complete_p50_ms", {}).items():
         lines.append(f"| (on_trial_complete at {n}) | "
                      + " | ".join(f"{v:.1f}" for v in row.values()) + " |")

@@ -32,6 +32,9 @@ def test_quick_run_reports_ratios_breakdown_and_suggest_latency(ray_session,
     assert set(saved["on_trial_complete_p50_ms"]) == set(saved["suggest_p50_ms"])
     for row in saved["suggest_p50_ms"].values():
         assert set(row) == {"1d", "3d"} and all(_positive(v) for v in row.values())
+    for n, row in saved["suggest_p50_ms_range"].items():
+        for dim, (low, high) in row.items():
+            assert low <= saved["suggest_p50_ms"][n][dim] <= high
 
     breakdown = saved["breakdown"]["large"]
     for key in ("ray_init_s", "tune_start_s", "actor_first_use_s", "checkpoint_load_s",
@@ -64,3 +67,14 @@ def test_markdown_table_lists_every_run() -> None:
     assert ("| small | mlp6, digits/500 | 0.020 / 0.030 | 4 | 1 | 2.0 | 4.0 (+1.0) | 2.50 | 2.25 "
             "| 1 | True |") in text
     assert "| other_s | 0.500 |" in text and "| 100 observations | 3.0 | 4.0 |" in text
+
+
+def test_suggest_timings_leave_the_fed_searcher_untouched() -> None:
+    searcher = bench.fed_searcher(8, 2)
+    first, _ = bench.suggest_latency(searcher, 3)
+    second, _ = bench.suggest_latency(searcher, 3)
+    assert len(first) == len(second) == 3
+    assert searcher._proposer_for(0).n_observations == 8  # each timing ran on a copy
+    table = bench.suggest_table(2, observations=(6,), repeats=2)
+    low, high = table["suggest_range"]["6"]["3d"]
+    assert 0 < low <= table["suggest"]["6"]["3d"] <= high
