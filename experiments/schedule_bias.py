@@ -7,7 +7,8 @@ share of winners in the lowest tenth of the range. A greedy round picks the rate
 best after ONE more epoch; such one-step choices favour small rates that help at once over
 larger ones that pay off later (Wu, Ren, Liao & Grosse, "Understanding short-horizon bias in
 stochastic meta-optimization", ICLR 2018). The better a searcher optimises the one-epoch
-score, the more it should show the bias.
+score, the more it should show the bias. Whether the lean costs accuracy is another question:
+``winner_rules.py`` hands on larger rates instead and finds that it does not (README).
 
     python experiments/schedule_bias.py experiments/results/peers_500_demo.json [more.json ...]
 """
