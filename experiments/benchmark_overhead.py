@@ -33,10 +33,10 @@ batch 50); ``small``, the thesis's MLP (``mlp6``: 6 x 100 ReLU) on digits "500",
 ~0.01-0.05 s, where Ray's per-trial cost dominates. Training runs on one torch thread in the
 loop and in every trial (``resources_per_trial={"cpu": 1}``). ``suggest`` p50 is measured
 without Ray: ``GammaSearcher`` in whole-trial mode after N observations (1-D, 3-D), 50
-proposals per timing, three timings per cell interleaved over a few minutes; the median of
-the three p50s is reported with their range.
+proposals per timing, three timings per cell taking turns with the other cells'; the median
+of the three p50s is reported with their range.
 
-Run (takes ~15 minutes on 2 cores)::
+Run (takes ~18 minutes on 2 cores)::
 
     .venv/bin/python experiments/benchmark_overhead.py --json results/overhead.json
 
@@ -287,9 +287,10 @@ def suggest_table(samples: int, observations: Sequence[int] = SUGGEST_OBSERVATIO
                   repeats: int = SUGGEST_REPEATS) -> dict[str, Any]:
     """p50 milliseconds of ``suggest`` and of ``on_trial_complete`` per (observations, dims).
 
-    Each cell's ``samples`` proposals are timed ``repeats`` times, interleaved with the other
-    cells' (this VM's speed changes within seconds), each time from the same fed searcher:
-    the table gives the median of the repeats' p50s, ``*_range`` the lowest and highest.
+    Each cell's ``samples`` proposals are timed ``repeats`` times, taking turns with the other
+    cells' (this VM's speed changes from one moment to the next), each time from the same fed
+    searcher: the table gives the median of the repeats' p50s, ``*_range`` the lowest and
+    highest.
     """
     fed = {(n, d): fed_searcher(n, d) for n in observations for d in SUGGEST_DIMS}
     p50s: dict[tuple[int, int], list[tuple[float, float]]] = {cell: [] for cell in fed}

@@ -36,9 +36,9 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import write_json
 from _mnist_style import write_mnist_style
 
-from tune_gamma.json_safe import json_safe
 from tune_gamma.training.memory import ENV_SWITCH
 from tune_gamma.training.trainable import TrainSpec
 
@@ -134,9 +134,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     report = (run_benchmark(1, 2, quick=True) if args.quick
               else run_benchmark(args.runs, args.epochs))
     print(markdown(report))
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(json_safe(report), indent=2) + "\n")
+    write_json(args.json, report)
     return report
 
 

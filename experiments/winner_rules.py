@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import math
 import statistics
 import sys
@@ -46,10 +45,9 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import write_json
 from peers import METRIC, MODE, Task, rank_key, with_epochs
 from scipy import stats
-
-from tune_gamma.json_safe import json_safe
 
 RULES = ("best", "larger_rate_1pct", "larger_rate_3pct", "posterior_mean", "top2", "top3")
 SAMPLES_PER_ROUND = 12
@@ -105,6 +103,7 @@ def run_rule(rule: str, task: Task, seed: int, samples: int = SAMPLES_PER_ROUND
     from tune_gamma.run import make_searcher
     from tune_gamma.training.loop import evaluate, to_device
     from tune_gamma.training.memory import retain_freed_memory
+    from tune_gamma.training.models import build_model
     from tune_gamma.training.trainable import (
         device_split,
         start_trial,
@@ -153,8 +152,6 @@ def run_rule(rule: str, task: Task, seed: int, samples: int = SAMPLES_PER_ROUND
     finally:
         torch.set_num_threads(threads)
     torch.manual_seed(spec.seed)
-    from tune_gamma.training.models import build_model
-
     model = build_model(spec.model, splits.input_shape, splits.num_classes, spec.dropout)
     if starts[0] is not None:
         model.load_state_dict(starts[0]["model"])
@@ -249,9 +246,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                                lambda s: Task(setting=s), SAMPLES_PER_ROUND)
     report["quick"] = bool(args.quick)
     print(report["markdown"])
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(json_safe(report), indent=2) + "\n")
+    write_json(args.json, report)
     return report
 
 

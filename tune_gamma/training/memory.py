@@ -4,8 +4,8 @@ glibc's malloc gives freed memory back to the kernel: it unmaps large blocks and
 of the heap. Its thresholds for both move with the program's history, so two processes that
 run the same epoch can differ a lot. On CPU, each batch's activations then fault their pages in
 again. One epoch of the Keras CNN on 28×28 images (``experiments/benchmark_overhead.py``'s large
-regime) took 7,000–90,000 minor page faults, and 1.20–1.45 s where it otherwise takes
-1.03–1.16 s. Which end a process lands on is luck.
+regime) took a median of 67,000 minor page faults and 1.24 s over six fresh processes (1.12 to
+1.41 s), against none and 1.11 s with the thresholds below (``experiments/malloc_epochs.py``).
 
 ``retain_freed_memory`` fixes both thresholds with ``mallopt`` (glibc ``malloc.h``):
 ``M_MMAP_THRESHOLD`` = 32 MiB, the most glibc accepts on 64-bit, so blocks below it come from
