@@ -82,6 +82,7 @@ from tune_gamma.json_safe import json_safe
 from tune_gamma.local import run_rounds_in_process
 from tune_gamma.run import tune_environment
 from tune_gamma.training.data import DatasetSplits, load_dataset
+from tune_gamma.training.memory import worker_env
 from tune_gamma.training.trainable import TrainSpec, make_trainable
 from tune_gamma.tune.searchers import GammaSearcher
 
@@ -318,7 +319,8 @@ def start_ray(cpus: int) -> float:
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     t0 = time.perf_counter()
     ray.init(address="local", num_cpus=cpus, include_dashboard=False, log_to_driver=False,
-             configure_logging=False, logging_level=logging.WARNING)
+             configure_logging=False, logging_level=logging.WARNING,
+             runtime_env={"env_vars": worker_env()})  # as tune_gamma.run starts Ray
     return time.perf_counter() - t0
 
 

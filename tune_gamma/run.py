@@ -37,6 +37,7 @@ import numpy as np
 
 from tune_gamma.json_safe import json_safe
 from tune_gamma.training.data import DATASETS, SETTINGS
+from tune_gamma.training.memory import worker_env
 from tune_gamma.training.models import MODELS
 
 SEARCHERS: tuple[str, ...] = ("gamma", "gaussian", "grid", "random")
@@ -392,7 +393,9 @@ def _start_ray(options: RunOptions) -> bool:
 
     if ray.is_initialized():
         return False
-    quiet = {"logging_level": logging.WARNING, "log_to_driver": False}
+    # Ray's workers start with MALLOC_ARENA_MAX=1 (see tune_gamma.training.memory)
+    quiet = {"logging_level": logging.WARNING, "log_to_driver": False,
+             "runtime_env": {"env_vars": worker_env()}}
     # RAY_ADDRESS is what `ray job submit` sets for its entrypoint: join that cluster too.
     address = options.address or os.environ.get("RAY_ADDRESS")
     if address:

@@ -61,3 +61,37 @@ def test_second_call_is_a_no_op_that_reports_the_first():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120)
     assert out.stdout.split() == ([str(GLIBC)] * 2)
+
+
+def test_worker_env_asks_for_one_arena_on_glibc_and_honours_the_switch(monkeypatch) -> None:
+    from tune_gamma.training.memory import ENV_SWITCH, worker_env
+
+    monkeypatch.delenv(ENV_SWITCH, raising=False)
+    assert worker_env() == ({"MALLOC_ARENA_MAX": "1"} if GLIBC else {})
+    monkeypatch.setenv(ENV_SWITCH, "0")
+    assert worker_env() == {}
+
+
+# A separate Ray instance (the test session's own Ray is not started by tune_gamma.run), so this
+# runs in its own interpreter: does a task on Ray started as the CLI starts it see the setting?
+WORKER_ENV = """
+import os
+import ray
+from tune_gamma.run import RunOptions, _start_ray
+os.environ["RAY_AUTH_MODE"] = "disabled"
+assert _start_ray(RunOptions())
+@ray.remote(num_cpus=0)
+def arena_max():
+    return os.environ.get("MALLOC_ARENA_MAX")
+print("worker", ray.get(arena_max.remote()))
+ray.shutdown()
+"""
+
+
+@pytest.mark.skipif(not GLIBC, reason="MALLOC_ARENA_MAX is glibc's")
+def test_ray_started_by_the_cli_gives_workers_one_malloc_arena() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "MALLOC_ARENA_MAX")}
+    out = subprocess.run([sys.executable, "-c", WORKER_ENV], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "worker 1" in out.stdout.splitlines()
