@@ -1,4 +1,4 @@
-"""Which weights a round hands on: the greedy winner against four alternatives.
+r"""Which weights a round hands on: the greedy winner against four alternatives.
 
 Gamma rounds keep the trial whose κ is best after its one epoch. About half of those winners
 sit at the bottom of the learning-rate range (``schedule_bias.py``). Greedy one-step choices
