@@ -67,7 +67,11 @@ def test_worker_env_asks_for_one_arena_on_glibc_and_honours_the_switch(monkeypat
     from tune_gamma.training.memory import ENV_SWITCH, worker_env
 
     monkeypatch.delenv(ENV_SWITCH, raising=False)
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
     assert worker_env() == ({"MALLOC_ARENA_MAX": "1"} if GLIBC else {})
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")  # the user's own choice stands
+    assert worker_env() == {}
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
     monkeypatch.setenv(ENV_SWITCH, "0")
     assert worker_env() == {}
 

@@ -66,8 +66,12 @@ def retain_freed_memory() -> bool:
 
 def worker_env() -> dict[str, str]:
     """Environment for Ray's worker processes: ``MALLOC_ARENA_MAX=1`` on glibc (see the module
-    doc), nothing elsewhere or when ``TUNE_GAMMA_RETAIN_FREED_MEMORY`` switches this off."""
+    doc). Nothing elsewhere, when ``TUNE_GAMMA_RETAIN_FREED_MEMORY`` switches this off, or when
+    ``MALLOC_ARENA_MAX`` is set already: the user's value stands (and a job submitted with it in
+    its runtime env would otherwise clash with this one in ``ray.init``)."""
     if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no"):
+        return {}
+    if "MALLOC_ARENA_MAX" in os.environ:
         return {}
     if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
         return {}
