@@ -49,8 +49,9 @@ def scaled_sqdist(X1: np.ndarray, X2: np.ndarray, lengthscales: np.ndarray,
 class Kernel(ABC):
     """A unit-amplitude stationary kernel ``k(r²)`` with ARD length scales.
 
-    Subclasses give ``from_sqdist`` (the value) and ``grad_sqdist`` (``dk/d(r²)``); the rest
-    (matrices, gradients for the marginal likelihood and for the acquisition) is shared.
+    Subclasses give ``from_sqdist`` (the value) and ``value_and_grad_sqdist`` (the value and
+    ``dk/d(r²)`` from one pass); the rest (matrices, gradients for the marginal likelihood and
+    for the acquisition) is shared.
     """
 
     name: str = ""
@@ -60,13 +61,12 @@ class Kernel(ABC):
         """``k`` evaluated at ``r²``."""
 
     @abstractmethod
+    def value_and_grad_sqdist(self, r2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``k`` (the same numbers as ``from_sqdist``) and ``dk/d(r²)`` at ``r²``."""
+
     def grad_sqdist(self, r2: np.ndarray) -> np.ndarray:
         """``dk/d(r²)`` evaluated at ``r²``."""
-
-    def value_and_grad_sqdist(self, r2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``k`` and ``dk/d(r²)`` at ``r²`` (the same numbers as the two methods; subclasses
-        share the work between them)."""
-        return self.from_sqdist(r2), self.grad_sqdist(r2)
+        return self.value_and_grad_sqdist(r2)[1]
 
     def __call__(self, X1: np.ndarray, X2: np.ndarray, lengthscales: np.ndarray,
                  exact: bool = True) -> np.ndarray:
@@ -101,13 +101,6 @@ class Matern52(Kernel):
         poly *= s
         return poly
 
-    def grad_sqdist(self, r2: np.ndarray) -> np.ndarray:
-        s = np.sqrt(5.0 * r2)
-        out = 1.0 + s
-        out *= np.exp(np.negative(s, out=s), out=s)
-        out *= -5.0 / 6.0
-        return out
-
     def value_and_grad_sqdist(self, r2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         s = np.sqrt(5.0 * r2)  # one square root and one exponential for both
         value = s * s
@@ -129,9 +122,6 @@ class RBF(Kernel):
 
     def from_sqdist(self, r2: np.ndarray) -> np.ndarray:
         return np.exp(-0.5 * r2)
-
-    def grad_sqdist(self, r2: np.ndarray) -> np.ndarray:
-        return -0.5 * np.exp(-0.5 * r2)
 
     def value_and_grad_sqdist(self, r2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         value = self.from_sqdist(r2)

@@ -40,6 +40,13 @@ ENV_SWITCH = "TUNE_GAMMA_RETAIN_FREED_MEMORY"
 _applied = False
 
 
+def _glibc_and_switched_on() -> bool:
+    """glibc on Linux, and ``TUNE_GAMMA_RETAIN_FREED_MEMORY`` not ``0``, ``false`` or ``no``."""
+    if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no"):
+        return False
+    return sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+
+
 def retain_freed_memory() -> bool:
     """Set glibc's mmap and trim thresholds (see the module doc) once per process.
 
@@ -49,9 +56,7 @@ def retain_freed_memory() -> bool:
     global _applied
     if _applied:
         return True
-    if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no"):
-        return False
-    if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
+    if not _glibc_and_switched_on():
         return False
     libc = ctypes.CDLL(None)
     mallopt = getattr(libc, "mallopt", None)
@@ -69,10 +74,6 @@ def worker_env() -> dict[str, str]:
     doc). Nothing elsewhere, when ``TUNE_GAMMA_RETAIN_FREED_MEMORY`` switches this off, or when
     ``MALLOC_ARENA_MAX`` is set already: the user's value stands (and a job submitted with it in
     its runtime env would otherwise clash with this one in ``ray.init``)."""
-    if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no"):
-        return {}
-    if "MALLOC_ARENA_MAX" in os.environ:
-        return {}
-    if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
+    if "MALLOC_ARENA_MAX" in os.environ or not _glibc_and_switched_on():
         return {}
     return {"MALLOC_ARENA_MAX": "1"}
