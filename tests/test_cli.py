@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from matplotlib.image import imread
 
-from tune_gamma.cli import main
+from tune_gamma.cli import build_parser, main, options_from_args
 
 SUMMARY_KEYS = ("schedule", "val_accuracy", "test_accuracy", "test_loss", "sensitivity",
                 "specificity", "mcc", "kappa", "evaluations", "wall_seconds", "flat_rounds",
@@ -57,6 +57,9 @@ def test_run_then_report_end_to_end(tmp_path, capsys):
         assert {"result.json", "progress.csv"} <= files, files
         assert not any(name.startswith("events.out.tfevents") for name in files), files
     assert list((experiment / "rounds").glob("events.out.tfevents*"))
+    # Only the round winners' checkpoints stay on disk.
+    kept = sorted(p.parent.name for p in experiment.glob("*/checkpoint_*"))
+    assert kept == sorted(r["winner"] for r in book["rounds"])
 
     expected = ["confusion_matrix.png", "round_01.png", "round_02.png", "schedule.png"]
     assert _pngs(out) == expected
@@ -120,6 +123,13 @@ def test_report_without_summary(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no summary.json" in err and str(tmp_path) in err
+
+
+def test_keep_all_checkpoints_flag_reaches_the_options():
+    parser = build_parser()
+    assert not options_from_args(parser.parse_args(["run"])).keep_all_checkpoints
+    assert options_from_args(parser.parse_args(["run", "--keep-all-checkpoints"])) \
+        .keep_all_checkpoints
 
 
 def test_help_exits_0(capsys):

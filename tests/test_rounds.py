@@ -125,3 +125,42 @@ def test_bad_arguments_name_the_value(kwargs, bad):
     args = {"samples_per_round": 2, "rounds": 2, "metric": "kappa", "mode": "max", **kwargs}
     with pytest.raises(ValueError, match=bad):
         RoundBook(**args)
+
+
+def test_beaten_lists_finished_trials_that_can_no_longer_win():
+    book = _book(samples=5)
+    ids = [f"t{i}" for i in range(5)]
+    for tid in ids:
+        book.add_trial(tid, {"lr": 0.1})
+    record = book.current
+
+    def beaten_after(tid, metrics):
+        book.record_result(tid, metrics, f"/ckpt/{tid}")
+        out = [t.trial_id for t in book.beaten(record)]
+        for trial_id in out:
+            book.mark_checkpoint_deleted(trial_id)
+        return out
+
+    assert beaten_after("t2", {"kappa": 0.5, "accuracy": 0.8, "loss": 0.3}) == []
+    assert beaten_after("t0", {"kappa": 0.4, "accuracy": 0.9, "loss": 0.2}) == ["t0"]
+    # An exact tie with the leader: the first in proposal order (t1 before t2) leads.
+    assert beaten_after("t1", {"kappa": 0.5, "accuracy": 0.8, "loss": 0.3}) == ["t2"]
+    assert beaten_after("t4", {"kappa": math.nan, "accuracy": 0.1, "loss": math.nan}) == ["t4"]
+    assert book.leader(record).trial_id == "t1"
+    assert beaten_after("t3", {"kappa": 0.6, "accuracy": 0.7, "loss": 0.4}) == ["t1"]
+    assert book.close_round(record).trial_id == "t3"
+    assert [t for t in ids if book.trials[t].checkpoint_deleted] == ["t0", "t1", "t2", "t4"]
+    assert book.beaten(record) == []  # the winner's checkpoint is never listed
+    assert book.to_dict()["rounds"][0]["trials"][0]["checkpoint_deleted"] is True
+
+
+def test_a_forgotten_checkpoint_cannot_win_and_a_reset_trial_starts_clean():
+    book = _book(samples=3)
+    ids = _fill(book, [{"kappa": 0.9}, {"kappa": 0.2}, {"kappa": 0.5}])
+    record = book.current
+    book.forget_checkpoint(ids[0])  # gone from storage when a resumed run looked for it
+    assert book.leader(record).trial_id == ids[2]
+    assert book.close_round(record).trial_id == ids[2]
+    book.mark_checkpoint_deleted(ids[1])
+    book.reset_trial(ids[1])
+    assert not book.trials[ids[1]].checkpoint_deleted and book.trials[ids[1]].checkpoint is None

@@ -125,6 +125,8 @@ def _add_run(p: argparse.ArgumentParser) -> None:
     ray.add_argument("--out", metavar="DIR",
                      help="output directory, not one holding an earlier run (default: "
                           "results/<timestamp>)")
+    ray.add_argument("--keep-all-checkpoints", action="store_true",
+                     help="keep every trial's checkpoint (default: only the round winners')")
     ray.add_argument("--quiet", action="store_true", help="no per-round progress lines")
 
 
@@ -138,7 +140,7 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         kappa=args.kappa, lam=args.lam, lr_min=args.lr_min, lr_max=args.lr_max,
         lr_scale=args.lr_scale, momentum=args.momentum, weight_decay=args.weight_decay,
         batch_size=args.batch_size, seed=args.seed, out=args.out, address=args.address,
-        storage=args.storage, quiet=args.quiet)
+        storage=args.storage, quiet=args.quiet, keep_all_checkpoints=args.keep_all_checkpoints)
 
 
 def _fail(message: str, code: int = USAGE_ERROR) -> int:

@@ -8,6 +8,11 @@ Ranking (the thesis's *Determinant*, Fig. 8: high accuracy and low loss): the tr
 is NaN/inf has diverged: it ranks below every finite trial and never wins. A round whose finite
 metrics are all equal (e.g. every kappa on its floor of 0) is *flat*: its winner comes from the
 tie-breaks alone, and the book counts such rounds.
+
+Checkpoints that can no longer win: the winner is the best of the round's finished trials
+under the ranking, so once a trial has finished, every other finished trial that ranks below
+the current leader (or diverged, or ties it but came later) is out for good. ``beaten`` lists
+them, so that their checkpoints can be deleted before the round closes.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ class TrialRecord:
     status: str = PENDING
     metrics: dict[str, float] | None = None
     checkpoint: str | None = None
+    checkpoint_deleted: bool = False
 
     @property
     def finished(self) -> bool:
@@ -149,6 +155,7 @@ class RoundBook:
         """A trial that runs again (a retry, or unfinished when the driver died) starts afresh."""
         trial = self.trials[trial_id]
         trial.status, trial.metrics, trial.checkpoint = PENDING, None, None
+        trial.checkpoint_deleted = False
         return trial
 
     # -- closing --------------------------------------------------------------------------
@@ -174,6 +181,33 @@ class RoundBook:
                 accuracy if accuracy is not None else -math.inf,
                 -loss if loss is not None else -math.inf)
 
+    def leader(self, record: RoundRecord) -> TrialRecord | None:
+        """The trial ``close_round`` would pick among the trials finished so far (the first best
+        in proposal order); None while no finished trial can win."""
+        candidates = [t for t in self.survivors(record) if not self.diverged(t) and t.checkpoint]
+        return max(candidates, key=self.rank_key) if candidates else None
+
+    def beaten(self, record: RoundRecord) -> list[TrialRecord]:
+        """Finished trials of ``record`` whose checkpoints can no longer win it, not yet deleted.
+
+        Later trials only add candidates, and the winner is the best of all of them with the
+        first in proposal order taking ties, so a finished trial other than the current
+        ``leader`` never wins. Closed rounds have nothing beaten but their losers.
+        """
+        leader = self.leader(record)
+        return [t for t in self.survivors(record)
+                if t.checkpoint and not t.checkpoint_deleted and t is not leader
+                and t.checkpoint != record.start_checkpoint]
+
+    def mark_checkpoint_deleted(self, trial_id: str) -> None:
+        self.trials[trial_id].checkpoint_deleted = True
+
+    def forget_checkpoint(self, trial_id: str) -> None:
+        """The trial's checkpoint is gone (deleted as beaten before a driver died and was resumed
+        from an older snapshot): the trial keeps its result but can no longer win."""
+        trial = self.trials[trial_id]
+        trial.checkpoint, trial.checkpoint_deleted = None, False
+
     def survivors(self, record: RoundRecord) -> list[TrialRecord]:
         return [self.trials[t] for t in record.trial_ids if self.trials[t].status == DONE]
 
@@ -190,7 +224,7 @@ class RoundBook:
                 f"round {record.index}: all {len(record.trial_ids)} trials failed, so there is "
                 f"no model to carry on; see the trials' error files for the cause")
         candidates = [t for t in survivors if not self.diverged(t) and t.checkpoint]
-        winner = max(candidates, key=self.rank_key) if candidates else None
+        winner = self.leader(record)
         metrics = {_finite((t.metrics or {}).get(self.metric)) for t in candidates}
         record.flat = len(candidates) > 1 and len(metrics) == 1
         record.winner = winner.trial_id if winner else None

@@ -82,7 +82,8 @@ class RunOptions:
     ``samples_per_round`` None means 12 (the grid size 100 for ``searcher="grid"``);
     ``workers`` None means as many concurrent trials as Ray has CPUs for (``cpus_per_trial``
     each); ``out`` None means ``results/<timestamp>``; ``storage`` None keeps Ray's files in
-    ``out``; ``figures`` draws the PNGs into ``out``.
+    ``out``; ``figures`` draws the PNGs into ``out``; ``keep_all_checkpoints`` keeps every
+    trial's checkpoint, not only those of round winners (``RoundScheduler``).
     """
 
     data: str = "digits"
@@ -110,6 +111,7 @@ class RunOptions:
     storage: str | None = None
     quiet: bool = False
     figures: bool = True
+    keep_all_checkpoints: bool = False
 
     @property
     def resolved_samples(self) -> int:
@@ -528,7 +530,8 @@ def _run_tune(options: RunOptions, splits: Any, out: Path, workers: int,
     from tune_gamma.tune.records import write_rounds_json
     from tune_gamma.tune.scheduler import RoundScheduler
 
-    scheduler = RoundScheduler(rounds=options.rounds)
+    scheduler = RoundScheduler(rounds=options.rounds,
+                               keep_losing_checkpoints=options.keep_all_checkpoints)
     searcher = make_searcher(options.searcher, samples_per_round=options.resolved_samples,
                              seed=options.seed)
     storage, name = _storage(options, out)

@@ -85,7 +85,8 @@ def _starts(marker: Path) -> list[tuple[str, str]]:
 
 
 def _run(tmp_path, marker, searcher, rounds, **kwargs):
-    scheduler = RoundScheduler(rounds=rounds)
+    # Every trial keeps its checkpoint: the tests read each trial's lineage.
+    scheduler = RoundScheduler(rounds=rounds, keep_losing_checkpoints=True)
     tune.run(pbt_style_trainable,
              config={"lr": tune.uniform(0.01, 0.5), "marker_dir": str(marker),
                      "sleep": kwargs.pop("sleep", 0.5)},

@@ -75,5 +75,10 @@ def test_sigkill_mid_experiment_then_resume(ray_session, tmp_path):
         winner = after[r - 1]["winner"]
         start = next(t["checkpoint"] for t in after[r - 1]["trials"] if t["trial_id"] == winner)
         assert after[r]["start_checkpoint"] == start
+    # Across the kill only the winners' checkpoints were kept.
+    for record in after:
+        for trial in record["trials"]:
+            kept = trial["checkpoint"] is not None and os.path.isdir(trial["checkpoint"])
+            assert kept == (trial["trial_id"] == record["winner"]), trial
 
 

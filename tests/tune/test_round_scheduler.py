@@ -69,14 +69,17 @@ def test_digits_end_to_end_three_rounds_of_four(tmp_path):
     assert len(scheduler.schedule) == 3 and all("lr" in c for c in scheduler.schedule)
     assert len(analysis.trials) == 12
     _assert_round_invariants(scheduler, events.events)
-    # Lineage in the checkpoints: round r+1 trials trained on top of round r's winner.
+    # Only the winners' checkpoints are left (a loser's is deleted once it cannot win), and
+    # their lineage runs through every earlier winner.
     for r, record in enumerate(scheduler.rounds):
         for trial in record["trials"]:
+            if trial["trial_id"] != record["winner"]:
+                assert trial["checkpoint_deleted"] and not os.path.exists(trial["checkpoint"])
+                continue
+            assert not trial["checkpoint_deleted"]
             payload = read_checkpoint(trial["checkpoint"])
             assert payload["epochs_trained"] == r + 1
-            assert payload["lineage"][-1] == trial["trial_id"]
-            if r:
-                assert payload["lineage"][-2] == scheduler.rounds[r - 1]["winner"]
+            assert payload["lineage"] == [rr["winner"] for rr in scheduler.rounds[: r + 1]]
     # rounds.json and the round-level TensorBoard scalars sit in the experiment directory.
     with open(os.path.join(analysis.experiment_path, "rounds.json")) as f:
         saved = json.load(f)
@@ -93,10 +96,12 @@ def test_digits_end_to_end_three_rounds_of_four(tmp_path):
 
 
 def test_plain_pbt_trainable_runs_in_rounds(tmp_path):
-    scheduler, events = RoundScheduler(rounds=3), EventLog()
+    scheduler, events = RoundScheduler(rounds=3, keep_losing_checkpoints=True), EventLog()
     _run(pbt_style_trainable, RandomSearcher(samples_per_round=3, seed=2), scheduler, tmp_path,
          callbacks=[events])
     _assert_round_invariants(scheduler, events.events)
+    trials = [t for record in scheduler.rounds for t in record["trials"]]
+    assert all(os.path.isdir(t["checkpoint"]) and not t["checkpoint_deleted"] for t in trials)
     for r, record in enumerate(scheduler.rounds):
         winner = next(t for t in record["trials"] if t["trial_id"] == record["winner"])
         state = read_state(winner["checkpoint"])

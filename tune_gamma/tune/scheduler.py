@@ -7,6 +7,12 @@ by accuracy, then loss) wins, and its checkpoint becomes the starting checkpoint
 ``tune.get_checkpoint()``, of every trial of round r+1. No trial of round r+1 starts before
 round r closes.
 
+Checkpoints: a trial's checkpoint is deleted as soon as it can no longer win its round (see
+``RoundBook.beaten``), so the experiment keeps the winners' checkpoints (the model after every
+round) and, within the open round, the leader's. ``keep_losing_checkpoints=True`` keeps all.
+A snapshot may predate a deletion; on resume a finished trial whose checkpoint is gone can no
+longer win.
+
 State: Tune never calls a scheduler's own save/restore, so the round book lives in the searcher,
 whose state Tune saves with the experiment; after a round closes the scheduler forces such an
 experiment snapshot, so a killed driver resumes after the last closed round and no closed round
@@ -31,6 +37,7 @@ import copy
 import logging
 from typing import TYPE_CHECKING, Any
 
+import pyarrow.fs
 from ray.train import Checkpoint
 from ray.train._internal.session import _TrainingResult
 from ray.tune.experiment import Trial
@@ -79,6 +86,9 @@ class RoundScheduler(TrialScheduler):
         metric, mode: by default taken from ``tune.run``/``TuneConfig``; must agree with the
             searcher's.
         tensorboard: write round-level scalars (``<experiment>/rounds``).
+        keep_losing_checkpoints: keep every trial's checkpoint; by default a checkpoint is
+            deleted once it can no longer win its round (12 trials a round keep 1/12 of the
+            disk space).
 
     After the run, ``scheduler.rounds`` holds every round (trial ids, configs, metrics,
     winner) and ``scheduler.schedule`` the winner's config per round: the learned schedule.
@@ -87,7 +97,7 @@ class RoundScheduler(TrialScheduler):
     """
 
     def __init__(self, rounds: int = 10, metric: str | None = None, mode: str | None = None,
-                 *, tensorboard: bool = True) -> None:
+                 *, tensorboard: bool = True, keep_losing_checkpoints: bool = False) -> None:
         if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
             raise ValueError(f"rounds must be an integer >= 1, got {rounds!r}")
         if mode is not None and mode not in ("max", "min"):
@@ -97,6 +107,7 @@ class RoundScheduler(TrialScheduler):
         self._metric = metric
         self._mode = mode
         self.tensorboard = tensorboard
+        self.keep_losing_checkpoints = keep_losing_checkpoints
         self._searcher: RoundSearcher | None = None
         self._controller: Any = None
         self._staging_dir: str | None = None
@@ -154,7 +165,11 @@ class RoundScheduler(TrialScheduler):
             raise ValueError(f"trial {trial.trial_id} was not proposed by the round searcher; "
                              "RoundScheduler cannot place it in a round")
         if trial.status in (Trial.TERMINATED, Trial.ERROR):
-            return  # a finished trial restored on resume: its record is in the book already
+            # A finished trial restored on resume: its record is in the book already.
+            if record.checkpoint and not record.checkpoint_deleted \
+                    and not _exists(trial.storage.storage_filesystem, record.checkpoint):
+                book.forget_checkpoint(trial.trial_id)
+            return
         # New, retried, or unfinished when the driver died: train from the round's start.
         book.reset_trial(trial.trial_id)
         _set_start_checkpoint(trial, book.rounds[record.round].start_checkpoint)
@@ -176,6 +191,7 @@ class RoundScheduler(TrialScheduler):
             logger.warning("trial %s reported no checkpoint: it cannot win its round",
                            trial.trial_id)
         book.record_result(trial.trial_id, result or {}, checkpoint)
+        self._delete_beaten(record.round, trial.storage.storage_filesystem)
         self._maybe_close(record.round)
         self._keep_actor(trial, record.round)
 
@@ -249,6 +265,21 @@ class RoundScheduler(TrialScheduler):
         if book.finished:
             self._release_actors()
 
+    def _delete_beaten(self, index: int, filesystem: pyarrow.fs.FileSystem) -> None:
+        """Delete the checkpoints of round ``index`` that can no longer win it."""
+        if self.keep_losing_checkpoints:
+            return
+        book = self.book
+        for loser in book.beaten(book.rounds[index]):
+            try:
+                filesystem.delete_dir(loser.checkpoint)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:  # a full or read-only store must not end the run
+                logger.warning("cannot delete the checkpoint %s of trial %s: %s",
+                               loser.checkpoint, loser.trial_id, exc)
+            book.mark_checkpoint_deleted(loser.trial_id)
+
     # -- actor reuse across rounds ---------------------------------------------------------
     def _actor_cache(self) -> Any:
         """Tune's cache of idle actors (private, as PBT's state is), or None without reuse."""
@@ -289,6 +320,10 @@ class RoundScheduler(TrialScheduler):
         # public list, so reach the controller itself, as Ray's PBT reaches private state.
         controller = getattr(self._controller, "_tune_controller", self._controller)
         controller.checkpoint(force=True, wait=True)
+
+
+def _exists(filesystem: pyarrow.fs.FileSystem, path: str) -> bool:
+    return filesystem.get_file_info(path).type != pyarrow.fs.FileType.NotFound
 
 
 def _set_start_checkpoint(trial: Trial, path: str | None) -> None:
