@@ -21,8 +21,10 @@ Ray's extra time goes, measured, not modelled:
 * Tune's own actor events (new actors started, reused, requested and withdrawn), counted from
   its debug log.
 
-Ablations (full run only): 2 workers with Tune's own actor handling instead of
-``RoundScheduler``'s (``2-tune-actors``), and, for the small regime, 1 worker with Tune's
+Ablations (full run only; ``--ablations`` picks some): 2 workers with Tune's own actor
+handling instead of ``RoundScheduler``'s (``2-tune-actors``); for the large regime, 1 worker
+keeping every trial's checkpoint (``1-keep-all-checkpoints``; by default ``RoundScheduler``
+deletes a checkpoint once it cannot win its round); for the small regime, 1 worker with Tune's
 per-trial TensorBoard logger added back (``1-trial-tensorboard``; ``tune_gamma.run`` keeps only
 the JSON and CSV ones, see ``tune_gamma.run.trial_loggers``).
 
@@ -144,14 +146,16 @@ def run_local(regime: Regime, splits: DatasetSplits) -> dict[str, Any]:
 
 def run_ray(regime: Regime, splits: DatasetSplits, workers: int, storage: str,
             tensorboard: bool = False, plain_actors: bool = False,
-            name: str = "") -> dict[str, Any]:
+            keep_checkpoints: bool = False, name: str = "") -> dict[str, Any]:
     """tune_gamma on Ray, instrumented, with the per-trial loggers ``tune_gamma.run`` uses
     (timed), plus Tune's per-trial TensorBoard logger if ``tensorboard``;
-    ``plain_actors=True`` leaves actors to Tune alone."""
+    ``plain_actors=True`` leaves actors to Tune alone; ``keep_checkpoints=True`` keeps every
+    trial's checkpoint (``RoundScheduler(keep_losing_checkpoints=True)``)."""
     from ray import tune
 
     searcher = TimedGammaSearcher(seed=SEARCH_SEED, samples_per_round=regime.samples)
-    scheduler = TimedRoundScheduler(rounds=regime.rounds, plain_actors=plain_actors)
+    scheduler = TimedRoundScheduler(rounds=regime.rounds, plain_actors=plain_actors,
+                                    keep_losing_checkpoints=keep_checkpoints)
     timeline = Timeline()
     log_callbacks = timed_loggers(tensorboard)
     with tune_environment(), ActorEvents() as actors:
@@ -363,21 +367,28 @@ def _scored(run: dict[str, Any], workers: int, local: dict[str, Any],
     return run
 
 
-def _ablations(regime: str) -> list[tuple[str, int, dict[str, Any]]]:
+ABLATIONS = ("2-tune-actors", "1-keep-all-checkpoints", "1-trial-tensorboard")
+
+
+def _ablations(regime: str, chosen: Sequence[str] = ABLATIONS
+               ) -> list[tuple[str, int, dict[str, Any]]]:
     """Extra Ray runs that price one choice each: (suffix, workers, ``run_ray`` options)."""
     runs: list[tuple[str, int, dict[str, Any]]] = [
         ("-tune-actors", 2, {"plain_actors": True})]
+    if regime == "large":
+        runs.append(("-keep-all-checkpoints", 1, {"keep_checkpoints": True}))
     if regime == "small":
         runs.append(("-trial-tensorboard", 1, {"tensorboard": True}))
-    return runs
+    return [run for run in runs if f"{run[1]}{run[0]}" in chosen]
 
 
 def run_benchmark(quick: bool = False, workers: Sequence[int] = (1, 2),
                   suggest_samples: int | None = None, cpus: int | None = None,
-                  ablations: bool = True,
+                  ablations: Sequence[str] = ABLATIONS,
                   only: Sequence[str] | None = None) -> dict[str, Any]:
     """Every measurement; the JSON-able report (see the module docstring). ``only`` limits
-    the regimes run (the headline ratios of a regime left out are NaN)."""
+    the regimes run (the headline ratios of a regime left out are NaN); ``ablations`` names
+    the extra runs (``ABLATIONS``: workers, then what changes)."""
     regimes = {name: replace(r, **QUICK[name]) if quick else r for name, r in REGIMES.items()
                if only is None or name in only}
     report: dict[str, Any] = {"quick": quick, "machine": machine()}
@@ -410,7 +421,7 @@ def run_benchmark(quick: bool = False, workers: Sequence[int] = (1, 2),
             if name == "large" and not quick:
                 entry["parallel_ceiling"] = parallel_ceiling(regime.spec, CEILING_EPOCHS)
             if ablations and not quick:
-                for key, k, options in _ablations(name):
+                for key, k, options in _ablations(name, ablations):
                     run = run_ray(regime, splits, k, storage, name=key[1:], **options)
                     entry["ray"][f"{k}{key}"] = _scored(run, k, local, ray_init_s)
             report["regimes"][name] = entry
@@ -496,12 +507,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--regimes", nargs="+", choices=[*sorted(REGIMES), "none"],
                         default=None, help="run only these regimes (none: suggest only)")
     parser.add_argument("--workers", nargs="+", type=int, default=[1, 2])
-    parser.add_argument("--no-ablations", action="store_true",
-                        help="skip the runs with Tune's own actor handling / without loggers")
+    parser.add_argument("--ablations", nargs="*", choices=ABLATIONS, default=list(ABLATIONS),
+                        help="extra runs that price one choice each (none: skip them)")
+    parser.add_argument("--no-ablations", action="store_true", help="same as --ablations")
     args = parser.parse_args(argv)
     report = run_benchmark(quick=args.quick, suggest_samples=args.suggest_samples,
                            cpus=args.cpus, only=args.regimes, workers=args.workers,
-                           ablations=not args.no_ablations)
+                           ablations=[] if args.no_ablations else args.ablations)
     print(markdown(report))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

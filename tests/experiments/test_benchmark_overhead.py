@@ -78,3 +78,13 @@ def test_suggest_timings_leave_the_fed_searcher_untouched() -> None:
     table = bench.suggest_table(2, observations=(6,), repeats=2)
     low, high = table["suggest_range"]["6"]["3d"]
     assert 0 < low <= table["suggest"]["6"]["3d"] <= high
+
+
+def test_ablations_are_picked_by_name_per_regime() -> None:
+    assert [f"{k}{key}" for key, k, _ in bench._ablations("large")] == [
+        "2-tune-actors", "1-keep-all-checkpoints"]
+    assert [f"{k}{key}" for key, k, _ in bench._ablations("small")] == [
+        "2-tune-actors", "1-trial-tensorboard"]
+    assert bench._ablations("large", ["1-keep-all-checkpoints"]) == [
+        ("-keep-all-checkpoints", 1, {"keep_checkpoints": True})]
+    assert bench._ablations("small", []) == []
