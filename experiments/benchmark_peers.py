@@ -320,14 +320,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def _start_ray(num_cpus: int | None) -> bool:
-    """Reuse a running Ray (tests, notebooks); else start a local one. True if started here."""
+    """Reuse a running Ray (tests, notebooks); else start a local one, with the malloc setting
+    ``tune_gamma.run`` gives its workers (``worker_env``). True if started here."""
     import ray
+
+    from tune_gamma.training.memory import worker_env
 
     if ray.is_initialized():
         return False
     logging.getLogger("ray._private.authentication").setLevel(logging.ERROR)
     ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False,
-             log_to_driver=False, logging_level=logging.WARNING, configure_logging=False)
+             log_to_driver=False, logging_level=logging.WARNING, configure_logging=False,
+             runtime_env={"env_vars": worker_env()})
     return True
 
 
