@@ -192,7 +192,7 @@ class RoundBook:
 
         Later trials only add candidates, and the winner is the best of all of them with the
         first in proposal order taking ties, so a finished trial other than the current
-        ``leader`` never wins. Closed rounds have nothing beaten but their losers.
+        ``leader`` never wins. Once the round has closed, the beaten are its losers.
         """
         leader = self.leader(record)
         return [t for t in self.survivors(record)

@@ -165,8 +165,10 @@ class RoundScheduler(TrialScheduler):
             raise ValueError(f"trial {trial.trial_id} was not proposed by the round searcher; "
                              "RoundScheduler cannot place it in a round")
         if trial.status in (Trial.TERMINATED, Trial.ERROR):
-            # A finished trial restored on resume: its record is in the book already.
-            if record.checkpoint and not record.checkpoint_deleted \
+            # A finished trial restored on resume: its record is in the book already. In the
+            # open round, its checkpoint may have been deleted as beaten after the snapshot.
+            if not book.rounds[record.round].closed and record.checkpoint \
+                    and not record.checkpoint_deleted \
                     and not _exists(trial.storage.storage_filesystem, record.checkpoint):
                 book.forget_checkpoint(trial.trial_id)
             return
