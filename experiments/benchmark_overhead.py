@@ -509,7 +509,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--workers", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--ablations", nargs="*", choices=ABLATIONS, default=list(ABLATIONS),
                         help="extra runs that price one choice each (none: skip them)")
-    parser.add_argument("--no-ablations", action="store_true", help="same as --ablations")
+    parser.add_argument("--no-ablations", action="store_true",
+                        help="same as --ablations with no names")
     args = parser.parse_args(argv)
     report = run_benchmark(quick=args.quick, suggest_samples=args.suggest_samples,
                            cpus=args.cpus, only=args.regimes, workers=args.workers,

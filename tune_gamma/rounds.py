@@ -181,10 +181,14 @@ class RoundBook:
                 accuracy if accuracy is not None else -math.inf,
                 -loss if loss is not None else -math.inf)
 
+    def candidates(self, record: RoundRecord) -> list[TrialRecord]:
+        """Finished trials that can win: reported, not diverged, with a checkpoint."""
+        return [t for t in self.survivors(record) if not self.diverged(t) and t.checkpoint]
+
     def leader(self, record: RoundRecord) -> TrialRecord | None:
         """The trial ``close_round`` would pick among the trials finished so far (the first best
         in proposal order); None while no finished trial can win."""
-        candidates = [t for t in self.survivors(record) if not self.diverged(t) and t.checkpoint]
+        candidates = self.candidates(record)
         return max(candidates, key=self.rank_key) if candidates else None
 
     def beaten(self, record: RoundRecord) -> list[TrialRecord]:
@@ -223,7 +227,7 @@ class RoundBook:
             raise RoundFailedError(
                 f"round {record.index}: all {len(record.trial_ids)} trials failed, so there is "
                 f"no model to carry on; see the trials' error files for the cause")
-        candidates = [t for t in survivors if not self.diverged(t) and t.checkpoint]
+        candidates = self.candidates(record)
         winner = self.leader(record)
         metrics = {_finite((t.metrics or {}).get(self.metric)) for t in candidates}
         record.flat = len(candidates) > 1 and len(metrics) == 1
