@@ -61,6 +61,23 @@ def test_same_seed_same_weights() -> None:
         assert torch.equal(pa, pb)
 
 
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("data", sorted(SHAPES))
+def test_uninitialised_build_takes_any_state_dict_and_draws_nothing(name: str, data: str) -> None:
+    torch.manual_seed(3)
+    source = build_model(name, SHAPES[data], 10)
+    rng_state = torch.get_rng_state()
+    empty = build_model(name, SHAPES[data], 10, initialise=False)
+    assert torch.equal(torch.get_rng_state(), rng_state)  # no initialiser, no draw
+    assert all(p.is_meta for p in empty.parameters())
+    assert list(empty.buffers()) == []  # a state dict then fills every tensor
+    model = empty.to_empty(device="cpu")
+    model.load_state_dict(source.state_dict())
+    source.eval(), model.eval()
+    x = torch.randn(2, *SHAPES[data])
+    assert torch.equal(model(x), source(x))
+
+
 def test_mlp6_thesis_has_dropout_half_after_every_hidden_relu() -> None:
     model = build_model("mlp6-thesis", (1, 28, 28), 10)
     layers = list(model)

@@ -25,6 +25,8 @@ from tune_gamma.training.trainable import (
     load_checkpoint_model,
     make_trainable,
     read_checkpoint,
+    start_trial,
+    state_payload,
 )
 
 SPEC = TrainSpec(data="digits", setting="500", model="mlp6", seed=0)
@@ -165,6 +167,28 @@ def test_read_checkpoint_accepts_every_form(tmp_path: Path) -> None:
         assert loaded["lineage"] == ["a", "b"] and loaded["epochs_trained"] == 3
         assert loaded["config"] == {"lr": 0.1}  # only JSON-able values are kept
         torch.testing.assert_close(loaded["model"], model.state_dict())
+
+
+@pytest.mark.parametrize("model", ["mlp6", "keras-cnn"])
+def test_start_trial_from_a_payload_holds_exactly_its_state(model: str) -> None:
+    spec = TrainSpec(model=model, momentum=0.9)
+    first = start_trial(spec, {"lr": 0.05}, (1, 8, 8), 10, torch.device("cpu"))
+    first.model(torch.randn(4, 1, 8, 8)).sum().backward()
+    first.optimizer.step()  # momentum buffers now exist
+    payload = state_payload(first, {"lr": 0.05})
+    rng_state = torch.get_rng_state()
+    state = start_trial(spec, {"lr": 0.02, "momentum": 0.5}, (1, 8, 8), 10,
+                        torch.device("cpu"), {k: v for k, v in payload.items()})
+    assert torch.equal(torch.get_rng_state(), rng_state)  # built uninitialised: no draws
+    for (name, a), b in zip(state.model.state_dict().items(), payload["model"].values(),
+                            strict=True):
+        assert torch.equal(a, b), name
+    loaded = state.optimizer.state_dict()["state"]
+    for key, value in payload["optimizer"]["state"].items():
+        assert torch.equal(loaded[key]["momentum_buffer"], value["momentum_buffer"])
+    group = state.optimizer.param_groups[0]
+    assert (group["lr"], group["momentum"]) == (0.02, 0.5)
+    assert state.epochs == first.epochs
 
 
 @pytest.mark.parametrize("lr", [0.0, -0.1, math.nan, "fast"])

@@ -33,8 +33,15 @@ def build_model(
     input_shape: tuple[int, int, int],
     num_classes: int,
     dropout: float | None = None,
+    *,
+    initialise: bool = True,
 ) -> nn.Module:
     """Build ``name`` (one of ``MODELS``) for inputs of shape (C, H, W); see module doc.
+
+    ``initialise=False`` builds it on PyTorch's meta device and runs no initialiser, for weights
+    that are about to be loaded: the caller gives it storage with ``to_empty(device=...)``. The
+    models have no buffers, so a state dict fills every tensor. Draws from torch's global RNG
+    only when initialising.
 
     Raises:
         ValueError: unknown name, or dropout outside [0, 1).
@@ -43,43 +50,49 @@ def build_model(
         raise ValueError(f"unknown model {name!r}; expected one of {MODELS}")
     if dropout is not None and not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    device = None if initialise else torch.device("meta")
     if name == "keras-cnn":
-        return _keras_cnn(input_shape, num_classes, dropout)
+        return _keras_cnn(input_shape, num_classes, dropout, device)
     default = THESIS_DROPOUT if name == "mlp6-thesis" else 0.0
-    return _mlp6(input_shape, num_classes, default if dropout is None else dropout)
+    return _mlp6(input_shape, num_classes, default if dropout is None else dropout, device)
 
 
-def _mlp6(input_shape: tuple[int, int, int], num_classes: int, dropout: float) -> nn.Sequential:
-    """Flatten → 6 hidden ReLU layers of 100 (dropout after each if p > 0) → logits, He init."""
+def _mlp6(input_shape: tuple[int, int, int], num_classes: int, dropout: float,
+          device: torch.device | None) -> nn.Sequential:
+    """Flatten → 6 hidden ReLU layers of 100 (dropout after each if p > 0) → logits, He init
+    (none on the meta ``device``)."""
     c, h, w = input_shape
     layers: list[nn.Module] = [nn.Flatten()]
     width = c * h * w
     for _ in range(HIDDEN_LAYERS):
-        layers += [nn.Linear(width, HIDDEN_UNITS), nn.ReLU()]
+        layers += [nn.Linear(width, HIDDEN_UNITS, device=device), nn.ReLU()]
         if dropout > 0:
             layers.append(nn.Dropout(dropout))
         width = HIDDEN_UNITS
-    layers.append(nn.Linear(width, num_classes))
+    layers.append(nn.Linear(width, num_classes, device=device))
     net = nn.Sequential(*layers)
-    for m in net.modules():
-        if isinstance(m, nn.Linear):
-            nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
-            nn.init.zeros_(m.bias)
+    if device is None:
+        for m in net.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
+                nn.init.zeros_(m.bias)
     return net
 
 
 def _keras_cnn(
-    input_shape: tuple[int, int, int], num_classes: int, dropout: float | None
+    input_shape: tuple[int, int, int], num_classes: int, dropout: float | None,
+    device: torch.device | None,
 ) -> nn.Sequential:
-    """The Keras CIFAR-10 example CNN with 'same' padding everywhere, Glorot-uniform init."""
+    """The Keras CIFAR-10 example CNN with 'same' padding everywhere, Glorot-uniform init (none
+    on the meta ``device``)."""
     dense_p = 0.5 if dropout is None else dropout
     conv_p = 0.25 if dropout is None else dropout / 2
     c, h, w = input_shape
 
     def block(c_in: int, c_out: int) -> list[nn.Module]:
         return [
-            nn.Conv2d(c_in, c_out, 3, padding="same"), nn.ReLU(),
-            nn.Conv2d(c_out, c_out, 3, padding="same"), nn.ReLU(),
+            nn.Conv2d(c_in, c_out, 3, padding="same", device=device), nn.ReLU(),
+            nn.Conv2d(c_out, c_out, 3, padding="same", device=device), nn.ReLU(),
             nn.MaxPool2d(2), nn.Dropout(conv_p),
         ]
 
@@ -87,14 +100,15 @@ def _keras_cnn(
     if h < 4 or w < 4:
         raise ValueError(f"input {input_shape} too small for keras-cnn (needs H, W >= 4)")
     with torch.no_grad():
-        flat = features(torch.zeros(1, c, h, w)).shape[1]
+        flat = features(torch.zeros(1, c, h, w, device=device)).shape[1]
     net = nn.Sequential(
         *features,
-        nn.Linear(flat, 512), nn.ReLU(), nn.Dropout(dense_p),
-        nn.Linear(512, num_classes),
+        nn.Linear(flat, 512, device=device), nn.ReLU(), nn.Dropout(dense_p),
+        nn.Linear(512, num_classes, device=device),
     )
-    for m in net.modules():
-        if isinstance(m, (nn.Linear, nn.Conv2d)):
-            nn.init.xavier_uniform_(m.weight)
-            nn.init.zeros_(m.bias)
+    if device is None:
+        for m in net.modules():
+            if isinstance(m, (nn.Linear, nn.Conv2d)):
+                nn.init.xavier_uniform_(m.weight)
+                nn.init.zeros_(m.bias)
     return net

@@ -198,9 +198,10 @@ def load_checkpoint_model(
 ) -> tuple[nn.Module, dict[str, Any]]:
     """Rebuild the spec's model with a checkpoint's weights (eval mode) → (model, payload)."""
     payload = read_checkpoint(checkpoint, device)
-    model = build_model(spec.model, splits.input_shape, splits.num_classes, spec.dropout)
+    model = build_model(spec.model, splits.input_shape, splits.num_classes, spec.dropout,
+                        initialise=False).to_empty(device=device)
     model.load_state_dict(payload["model"])
-    model.to(device).eval()
+    model.eval()
     return model, payload
 
 
@@ -258,14 +259,19 @@ def start_trial(
     device: torch.device,
     payload: dict[str, Any] | None = None,
 ) -> TrialState:
-    """Build the model seeded by ``spec.seed``, then load ``payload`` (a ``checkpoint_payload``
-    dict) if given: model and optimizer state, with the config's lr/momentum/weight_decay
-    written into the optimizer's groups. The payload's tensors may be aliased by the optimizer
+    """Build the model seeded by ``spec.seed`` or, if ``payload`` (a ``checkpoint_payload``
+    dict) is given, uninitialised (``build_model(initialise=False)``) and load the payload's
+    model and optimizer state, with the config's lr/momentum/weight_decay written into the
+    optimizer's groups. The payload's tensors may be aliased by the optimizer
     (``load_state_dict`` keeps tensors of the right dtype and device): pass a copy if it must
     stay untouched."""
     hp = _hyperparameters(config, spec)
-    torch.manual_seed(spec.seed)
-    model = build_model(spec.model, input_shape, num_classes, spec.dropout).to(device)
+    if payload:  # no initialiser runs: the payload overwrites every weight
+        model = build_model(spec.model, input_shape, num_classes, spec.dropout,
+                            initialise=False).to_empty(device=device)
+    else:
+        torch.manual_seed(spec.seed)
+        model = build_model(spec.model, input_shape, num_classes, spec.dropout).to(device)
     optimizer = make_optimizer(
         hp.optimizer, model.parameters(), hp.lr, hp.momentum, hp.weight_decay
     )
