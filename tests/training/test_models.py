@@ -73,7 +73,8 @@ def test_uninitialised_build_takes_any_state_dict_and_draws_nothing(name: str, d
     assert list(empty.buffers()) == []  # a state dict then fills every tensor
     model = empty.to_empty(device="cpu")
     model.load_state_dict(source.state_dict())
-    source.eval(), model.eval()
+    source.eval()
+    model.eval()
     x = torch.randn(2, *SHAPES[data])
     assert torch.equal(model(x), source(x))
 
