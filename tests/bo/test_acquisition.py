@@ -223,9 +223,30 @@ def test_polish_values_match_log_student_t_ei_in_body_and_tail(best: float) -> N
 def test_scalar_dof_fast_path_gives_the_array_paths_numbers_exactly() -> None:
     from tune_gamma.bo.acquisition import _log_h_student, _log_student_norm
 
-    z = np.linspace(-3.0, 6.0, 41)
-    for nu in (2.5, 53.0, 1e7):
-        fast = _log_h_student(z, nu, float(_log_student_norm(nu)))
-        general = _log_h_student(z, np.full_like(z, nu))
-        np.testing.assert_array_equal(fast[0], general[0])
-        np.testing.assert_array_equal(fast[1], general[1])
+    # above −3 only (the direct body), and reaching down into the tail (the one-ν path, or the
+    # general path where T_ν underflows: ν = 1e7 at z = −40)
+    for z in (np.linspace(-3.0, 6.0, 41), np.concatenate([np.linspace(-40.0, 6.0, 93), [-1e3]])):
+        for nu in (2.5, 53.0, 1e7):
+            fast = _log_h_student(z, nu, float(_log_student_norm(nu)))
+            general = _log_h_student(z, np.full_like(z, nu))
+            np.testing.assert_array_equal(fast[0], general[0])
+            np.testing.assert_array_equal(fast[1], general[1])
+
+
+@pytest.mark.parametrize("predictive", ["gamma", "gaussian"])
+def test_acquisition_values_are_the_public_log_ei(predictive: str) -> None:
+    """``LogExpectedImprovement(U)`` (the candidates' path) gives the public ``log_*_ei``
+    numbers, in the body and deep in the tail."""
+    rng = np.random.default_rng(6)
+    X = rng.random((25, 2))
+    gp = GaussianProcess("matern52", predictive, 1.0, 2.0)
+    gp.set_data(X, np.cos(7 * X).sum(axis=1))
+    U = rng.random((200, 2))
+    pred = gp.predict(U)
+    for best in (0.0, 2.0, 30.0):
+        acq = LogExpectedImprovement(gp, best=best, xi=0.01)
+        if predictive == "gamma":
+            reference = log_student_t_ei(pred.mean, pred.scale, pred.dof, best, 0.01)
+        else:
+            reference = log_expected_improvement(pred.mean, pred.scale, best, 0.01)
+        np.testing.assert_allclose(acq(U), reference, rtol=1e-13, atol=1e-13)

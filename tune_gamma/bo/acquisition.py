@@ -116,6 +116,27 @@ def _log_h_student_body(z: np.ndarray, nu: np.ndarray | float,
     return np.log(h), cdf / h
 
 
+def _log_h_student_one_dof(z: np.ndarray, nu: float, log_norm: float | None = None
+                           ) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_log_h_student` for one ``ν`` with the tail formed from ``T_ν/t_ν`` by ``stdtr``
+    (the same two formulas, selected per point, without the general path's indexing, which
+    costs more than the arithmetic for the few points of an acquisition polish). ``None``
+    where ``T_ν`` underflows somewhere in the tail: the continued fraction is needed there."""
+    cdf = special.stdtr(nu, z)
+    tail = z < _STUDENT_TAIL_Z
+    if np.any(cdf[tail] <= 1e-290):
+        return None
+    log_pdf = _log_student_pdf(z, nu, log_norm)
+    weight = (nu + z * z) / (nu - 1.0)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        h = z * cdf + weight * np.exp(log_pdf)  # direct, for z ≥ −3
+        ratio = np.exp(np.log(cdf) - log_pdf)  # T/t, for z < −3
+        bracket = weight + z * ratio  # h/t
+        log_h = np.where(tail, log_pdf + np.log(bracket), np.log(h))
+        dlog = np.where(tail, ratio / bracket, cdf / h)
+    return log_h, dlog
+
+
 def _student_tail_ratio(z: np.ndarray, nu: np.ndarray, max_terms: int = 200) -> np.ndarray:
     """``T_ν(z) / t_ν(z)`` for ``z < −√3`` by the incomplete-beta continued fraction.
 
@@ -165,9 +186,12 @@ def _log_h_student(z: np.ndarray, nu: np.ndarray | float,
     normaliser ``_log_student_norm(ν)`` of a scalar ``ν``, if the caller keeps it.
     """
     z = np.asarray(z, dtype=float)
-    if (np.ndim(nu) == 0 and float(nu) <= _STUDENT_GAUSSIAN_DOF
-            and bool((z >= _STUDENT_TAIL_Z).all())):  # the common fast path: one ν, no tail
-        return _log_h_student_body(z, float(nu), log_norm)
+    if np.ndim(nu) == 0 and float(nu) <= _STUDENT_GAUSSIAN_DOF:  # the common case: one ν
+        if bool((z >= _STUDENT_TAIL_Z).all()):
+            return _log_h_student_body(z, float(nu), log_norm)
+        one_dof = _log_h_student_one_dof(z, float(nu), log_norm)
+        if one_dof is not None:
+            return one_dof
     z, nu = np.broadcast_arrays(z, np.asarray(nu, dtype=float))
     if np.all(z >= _STUDENT_TAIL_Z) and np.all(nu <= _STUDENT_GAUSSIAN_DOF):
         return _log_h_student_body(z, nu, log_norm)
@@ -320,14 +344,14 @@ class LogExpectedImprovement:
         return _log_h_student(z, dof, self._log_t_norm)
 
     def __call__(self, U: np.ndarray) -> np.ndarray:
-        """``log EI`` at ``U (m, d)``, shape ``(m,)``."""
+        """``log EI`` at ``U (m, d)``, shape ``(m,)``: ``log s + log h(z)``, as
+        :func:`log_expected_improvement` / :func:`log_student_t_ei` (the GP's scale is > 0)."""
         pred = self.gp.predict(U)
-        if pred.dof is None:
-            return log_expected_improvement(pred.mean, pred.scale, self.best, self.xi)
-        return log_student_t_ei(pred.mean, pred.scale, pred.dof, self.best, self.xi)
+        z = (pred.mean - self.best - self.xi) / pred.scale
+        return np.log(pred.scale) + self._log_h(z, pred.dof)[0]
 
     def value_and_grad(self, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``log EI`` at ``U (k, d)`` and its gradient ``(k, d)``, for the L-BFGS-B polish.
+        """``log EI`` at ``U (k, d)`` and its gradient ``(k, d)``, for the polish (``polish.py``).
 
         With ``z = (μ − f* − ξ)/s`` and ``g = d log h/dz``:
         ``∂ log EI/∂μ = g/s`` and ``∂ log EI/∂s = (1 − z·g)/s``.

@@ -1,11 +1,12 @@
-"""Maximise a function over the unit box: Sobol candidates, then an L-BFGS-B polish.
+"""Maximise a function over the unit box: Sobol candidates, then a multi-start polish.
 
 The usual recipe of BoTorch's ``optimize_acqf`` (raw samples → best few → gradient ascent) and
 Optuna's ``_gp/optim_mixed.py``, kept small: evaluate ``fun`` on many quasi-random candidates
-(a randomly shifted Sobol net) in one vectorised call, polish the best few with L-BFGS-B under
-box bounds, return the best. All randomness comes from the ``numpy.random.Generator`` passed
-in, so a seeded generator gives the same answer every time. Results are clipped into
-``[0, 1]^d``."""
+(a randomly shifted Sobol net) in one vectorised call, polish the best few under box bounds
+(``polish.py``: projected BFGS, each start its own problem, one vectorised evaluation per
+round), return the best. All randomness comes from the ``numpy.random.Generator`` passed in,
+so a seeded generator gives the same answer every time. Results are clipped into ``[0, 1]^d``.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import numpy as np
 from scipy import optimize
 
 from ._threads import single_threaded
+from .polish import polish
 
 
 @dataclass(frozen=True)
@@ -51,36 +53,15 @@ def sobol_points(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
     return (_sobol_net(int(n), int(dim)) + rng.random(int(dim))) % 1.0
 
 
-# L-BFGS-B stops once a step improves the (log-scale) objective by less than this, relatively:
-# a smaller gain moves the proposal by a negligible amount (SciPy's default is 2.2e-9).
+# The polish stops once a step improves the (log-scale) objective by less than this, relatively:
+# a smaller gain moves the proposal by a negligible amount (L-BFGS-B's default is 2.2e-9).
 POLISH_FTOL = 1e-6
-
-
-def _polish_batched(value_and_grad: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
-                    starts: np.ndarray, maxiter: int) -> np.ndarray:
-    """One L-BFGS-B run on ``Σ_i f(x_i)`` over the stacked starts ``(k, d)``.
-
-    The problems are independent, so the stacked optimum is the stack of optima; every step
-    then costs one vectorised evaluation instead of ``k`` (the idea of Optuna's
-    ``_gp/batched_lbfgsb.py``).
-    """
-    k, d = starts.shape
-
-    def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
-        values, grads = value_and_grad(flat.reshape(k, d))
-        values = np.asarray(values, dtype=float)
-        grads = np.where(np.isfinite(values)[:, None], np.asarray(grads, dtype=float), 0.0)
-        values = np.where(np.isfinite(values), values, -1e300)
-        return -float(np.sum(values)), -grads.reshape(-1)
-
-    res = optimize.minimize(objective, starts.reshape(-1), jac=True, method="L-BFGS-B",
-                            bounds=[(0.0, 1.0)] * (k * d),
-                            options={"maxiter": maxiter, "ftol": POLISH_FTOL})
-    return np.clip(res.x.reshape(k, d), 0.0, 1.0)
 
 
 def _polish_finite_differences(fun: Callable[[np.ndarray], np.ndarray], starts: np.ndarray,
                                maxiter: int) -> np.ndarray:
+    """L-BFGS-B on ``fun`` from each start in turn, with finite-difference gradients."""
+
     def objective(u: np.ndarray) -> float:
         v = float(fun(u[None, :])[0])
         return -v if np.isfinite(v) else 1e300
@@ -102,7 +83,9 @@ def maximize(fun: Callable[[np.ndarray], np.ndarray], dim: int, rng: np.random.G
     maps ``(k, dim)`` to values ``(k,)`` and gradients ``(k, dim)`` for the polish (finite
     differences of ``fun`` when omitted). ``extra_candidates`` (e.g. points near the incumbent)
     join the Sobol candidates. The ``n_polish`` best distinct candidates with finite values are
-    polished; a polished point replaces nothing, it is simply one more candidate.
+    polished; a polished point replaces nothing, it is simply one more candidate. ``maxiter``
+    bounds the polish: calls of ``value_and_grad`` (the one at the starts included), or
+    L-BFGS-B iterations per start for the finite-difference polish.
     """
     cands = sobol_points(n_candidates, dim, rng)
     if extra_candidates is not None and len(extra_candidates):
@@ -119,9 +102,12 @@ def maximize(fun: Callable[[np.ndarray], np.ndarray], dim: int, rng: np.random.G
             starts.append(cands[i])
     if starts:
         S = np.array(starts)
-        polished = (_polish_batched(value_and_grad, S, maxiter) if value_and_grad is not None
-                    else _polish_finite_differences(fun, S, maxiter))
-        pvals = np.asarray(fun(polished), dtype=float)
+        if value_and_grad is not None:
+            result = polish(value_and_grad, S, max_evaluations=maxiter, ftol=POLISH_FTOL)
+            polished, pvals = result.x, result.values
+        else:
+            polished = _polish_finite_differences(fun, S, maxiter)
+            pvals = np.asarray(fun(polished), dtype=float)
         pvals = np.where(np.isfinite(pvals), pvals, -np.inf)
         cands = np.vstack([polished, cands])
         vals = np.concatenate([pvals, vals])

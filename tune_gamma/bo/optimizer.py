@@ -60,7 +60,8 @@ _LOCAL_SD = 0.05
 def _candidate_budget(n: int, d: int) -> tuple[int, int, int]:
     """``(n_candidates, n_polish, maxiter)`` for one ask(): ``128·(d + 1)`` Sobol points (at
     most 2048) while ``n ≤ 200``, then fewer in proportion to ``200/n`` (each candidate costs
-    ``O(n²)``), never under 64; the best two polished together for at most 10 L-BFGS-B steps."""
+    ``O(n²)``), never under 64; the best two polished, each on its own, within 10 vectorised
+    evaluations of the acquisition and its gradient (``polish.py``)."""
     m = int(np.clip(128 * (d + 1), 256, 2048))
     if n > 200:
         m = 2 ** int(np.round(np.log2(max(64.0, m * 200.0 / n))))
