@@ -22,22 +22,26 @@ experiments/results/acquisition_polish.json`` (about 15 seconds here).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 import numpy as np
+from _common import write_json
 from scipy import optimize
 
 from tune_gamma.bo import BayesianOptimizer, SearchSpace, maximize
 from tune_gamma.bo._threads import single_threaded
 from tune_gamma.bo.acquisition import LogExpectedImprovement
 from tune_gamma.bo.optimizer import _candidate_budget
-from tune_gamma.bo.polish import ValueAndGrad, polish
-from tune_gamma.json_safe import json_safe
+from tune_gamma.bo.polish import POLISH_FTOL, ValueAndGrad, polish
 
 POLISH_BUDGET = 10  # L-BFGS-B iterations before, evaluations now (ask's budget)
 REFERENCE = {"n_candidates": 8192, "n_polish": 16, "maxiter": 60, "local": 512}
@@ -63,13 +67,13 @@ def coupled_lbfgsb(value_and_grad: ValueAndGrad, starts: np.ndarray) -> tuple[np
 
     res = optimize.minimize(negative_sum, starts.reshape(-1), jac=True, method="L-BFGS-B",
                             bounds=[(0.0, 1.0)] * (k * d),
-                            options={"maxiter": POLISH_BUDGET, "ftol": 1e-6})
+                            options={"maxiter": POLISH_BUDGET, "ftol": POLISH_FTOL})
     return np.clip(res.x.reshape(k, d), 0.0, 1.0), calls
 
 
 def projected_bfgs(value_and_grad: ValueAndGrad, starts: np.ndarray) -> tuple[np.ndarray, int]:
     """The polish ``ask`` uses now."""
-    result = polish(value_and_grad, starts, max_evaluations=POLISH_BUDGET, ftol=1e-6)
+    result = polish(value_and_grad, starts, max_evaluations=POLISH_BUDGET)
     return result.x, result.evaluations
 
 
@@ -185,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--asks", type=int, default=50, help="states per seed")
     parser.add_argument("--seeds", type=int, default=2, help="seeds 0..N-1")
     parser.add_argument("--quick", action="store_true", help="seconds, for the tests")
-    parser.add_argument("--json", type=Path, help="write the report here")
+    parser.add_argument("--json", default=None, help="write the report here")
     args = parser.parse_args(argv)
     for name in ("observations", "asks", "seeds"):
         if getattr(args, name) < 1:
@@ -196,9 +200,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         args.observations, args.asks, args.seeds = 12, 2, 1
     report = run(args.dims, args.observations, args.asks, range(args.seeds))
     print(markdown(report))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(json_safe(report), indent=1))
+    write_json(args.json, report)
     return report
 
 

@@ -53,11 +53,6 @@ def sobol_points(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
     return (_sobol_net(int(n), int(dim)) + rng.random(int(dim))) % 1.0
 
 
-# The polish stops once a step improves the (log-scale) objective by less than this, relatively:
-# a smaller gain moves the proposal by a negligible amount (L-BFGS-B's default is 2.2e-9).
-POLISH_FTOL = 1e-6
-
-
 def _polish_finite_differences(fun: Callable[[np.ndarray], np.ndarray], starts: np.ndarray,
                                maxiter: int) -> np.ndarray:
     """L-BFGS-B on ``fun`` from each start in turn, with finite-difference gradients."""
@@ -103,7 +98,7 @@ def maximize(fun: Callable[[np.ndarray], np.ndarray], dim: int, rng: np.random.G
     if starts:
         S = np.array(starts)
         if value_and_grad is not None:
-            result = polish(value_and_grad, S, max_evaluations=maxiter, ftol=POLISH_FTOL)
+            result = polish(value_and_grad, S, max_evaluations=maxiter)
             polished, pvals = result.x, result.values
         else:
             polished = _polish_finite_differences(fun, S, maxiter)

@@ -40,6 +40,9 @@ ARMIJO_C1 = 1e-4
 MAX_STEP = 0.25  # of the unit box, max norm, while H is the identity
 _MIN_STEP = 1e-10  # max-norm step under which a start has stopped moving
 _CURVATURE_EPS = 1e-12
+# A start stops once a step improves the (log-scale) objective by less than this, relatively:
+# a smaller gain moves the proposal by a negligible amount (L-BFGS-B's default is 2.2e-9).
+POLISH_FTOL = 1e-6
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,7 @@ def _identity(d: int) -> list[list[float]]:
 
 
 def polish(value_and_grad: ValueAndGrad, starts: np.ndarray, *, max_evaluations: int = 15,
-           ftol: float = 1e-6, gtol: float = 1e-5) -> PolishResult:
+           ftol: float = POLISH_FTOL, gtol: float = 1e-5) -> PolishResult:
     """Maximise ``f`` from each row of ``starts (k, d)`` within ``[0, 1]^d``.
 
     ``value_and_grad`` maps ``(m, d)`` to ``f (m,)`` and ``∇f (m, d)``; it is called on the
