@@ -41,6 +41,8 @@ _NORMAL_ASYMPTOTIC_Z = -1e4
 _STUDENT_TAIL_Z = -3.0
 # Above this many degrees of freedom the Student-t is treated as the Gaussian it tends to.
 _STUDENT_GAUSSIAN_DOF = 1e8
+# Up to this many points (an acquisition polish's starts) h_ν is formed in Python floats.
+_FEW_POINTS = 8
 
 
 def _flat(*arrays: np.ndarray | float) -> tuple[tuple[int, ...], list[np.ndarray]]:
@@ -119,12 +121,11 @@ def _log_h_student_body(z: np.ndarray, nu: np.ndarray | float,
 def _log_h_student_one_dof(z: np.ndarray, nu: float, log_norm: float | None = None
                            ) -> tuple[np.ndarray, np.ndarray] | None:
     """:func:`_log_h_student` for one ``ν`` with the tail formed from ``T_ν/t_ν`` by ``stdtr``
-    (the same two formulas, selected per point, without the general path's indexing, which
-    costs more than the arithmetic for the few points of an acquisition polish). ``None``
+    (the same two formulas, selected per point, without the general path's indexing). ``None``
     where ``T_ν`` underflows somewhere in the tail: the continued fraction is needed there."""
     cdf = special.stdtr(nu, z)
     tail = z < _STUDENT_TAIL_Z
-    if np.any(cdf[tail] <= 1e-290):
+    if cdf.min() <= 1e-290:  # T_ν(z) ≥ T_ν(−3) > 1e-3 above the tail: only the tail can
         return None
     log_pdf = _log_student_pdf(z, nu, log_norm)
     weight = (nu + z * z) / (nu - 1.0)
@@ -135,6 +136,36 @@ def _log_h_student_one_dof(z: np.ndarray, nu: float, log_norm: float | None = No
         log_h = np.where(tail, log_pdf + np.log(bracket), np.log(h))
         dlog = np.where(tail, ratio / bracket, cdf / h)
     return log_h, dlog
+
+
+def _log_h_student_few(z: np.ndarray, nu: float, log_norm: float | None = None
+                       ) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_log_h_student_one_dof` point by point in Python floats, for the few points of an
+    acquisition polish, where numpy's cost per call is most of the time. The same formulas in
+    the same order (``math``'s ``exp``/``log``/``log1p`` are the C library's, as numpy's are for
+    float64 without AVX-512). ``None`` where ``T_ν`` underflows in the tail."""
+    if log_norm is None:
+        log_norm = float(_log_student_norm(nu))
+    half_nu_plus_one = 0.5 * (nu + 1.0)
+    nu_minus_one = nu - 1.0
+    cdfs = special.stdtr(nu, z).tolist()
+    log_h: list[float] = []
+    dlog: list[float] = []
+    for zi, cdf in zip(z.tolist(), cdfs, strict=True):
+        log_pdf = log_norm - half_nu_plus_one * math.log1p(zi * zi / nu)
+        weight = (nu + zi * zi) / nu_minus_one
+        if zi >= _STUDENT_TAIL_Z:
+            h = zi * cdf + weight * math.exp(log_pdf)
+            log_h.append(math.log(h))
+            dlog.append(cdf / h)
+        elif cdf > 1e-290:
+            ratio = math.exp(math.log(cdf) - log_pdf)
+            bracket = weight + zi * ratio
+            log_h.append(log_pdf + math.log(bracket))
+            dlog.append(ratio / bracket)
+        else:
+            return None
+    return np.array(log_h).reshape(z.shape), np.array(dlog).reshape(z.shape)
 
 
 def _student_tail_ratio(z: np.ndarray, nu: np.ndarray, max_terms: int = 200) -> np.ndarray:
@@ -187,6 +218,10 @@ def _log_h_student(z: np.ndarray, nu: np.ndarray | float,
     """
     z = np.asarray(z, dtype=float)
     if np.ndim(nu) == 0 and float(nu) <= _STUDENT_GAUSSIAN_DOF:  # the common case: one ν
+        if z.size <= _FEW_POINTS:
+            few = _log_h_student_few(z, float(nu), log_norm)
+            if few is not None:
+                return few
         if bool((z >= _STUDENT_TAIL_Z).all()):
             return _log_h_student_body(z, float(nu), log_norm)
         one_dof = _log_h_student_one_dof(z, float(nu), log_norm)

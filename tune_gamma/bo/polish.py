@@ -60,10 +60,12 @@ def _evaluate(value_and_grad: ValueAndGrad, X: np.ndarray
     """``φ = −f`` and ``∇φ`` at the rows of ``X`` as Python floats; a non-finite value or
     gradient gives ``φ = +inf``."""
     values, grads = value_and_grad(X)
-    phi = -np.asarray(values, dtype=float).reshape(X.shape[0])
-    grad = -np.asarray(grads, dtype=float).reshape(X.shape)
-    ok = np.isfinite(phi) & np.all(np.isfinite(grad), axis=1)
-    return np.where(ok, phi, np.inf).tolist(), np.where(ok[:, None], grad, 0.0).tolist()
+    phi = (-np.asarray(values, dtype=float)).reshape(X.shape[0]).tolist()
+    grad = (-np.asarray(grads, dtype=float)).reshape(X.shape).tolist()
+    for i, (v, g) in enumerate(zip(phi, grad, strict=True)):
+        if not (math.isfinite(v) and all(map(math.isfinite, g))):
+            phi[i], grad[i] = math.inf, [0.0] * len(g)
+    return phi, grad
 
 
 def _dot(a: list[float], b: list[float]) -> float:
