@@ -125,7 +125,7 @@ def _log_h_student_one_dof(z: np.ndarray, nu: float, log_norm: float | None = No
     where ``T_ν`` underflows somewhere in the tail: the continued fraction is needed there."""
     cdf = special.stdtr(nu, z)
     tail = z < _STUDENT_TAIL_Z
-    if cdf.min() <= 1e-290:  # T_ν(z) ≥ T_ν(−3) > 1e-3 above the tail: only the tail can
+    if cdf.min() <= 1e-290:  # only the tail can underflow: T_ν(z) ≥ T_ν(−3) > 1e-3 above it
         return None
     log_pdf = _log_student_pdf(z, nu, log_norm)
     weight = (nu + z * z) / (nu - 1.0)
