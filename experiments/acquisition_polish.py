@@ -21,7 +21,6 @@ experiments/results/acquisition_polish.json`` (about 15 seconds here).
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
@@ -34,10 +33,11 @@ if __package__ in (None, ""):
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
-from _common import write_json
+from _acquisition_states import main as run_command
+from _acquisition_states import search_states
 from scipy import optimize
 
-from tune_gamma.bo import BayesianOptimizer, SearchSpace, maximize
+from tune_gamma.bo import BayesianOptimizer, maximize
 from tune_gamma.bo._threads import single_threaded
 from tune_gamma.bo.acquisition import LogExpectedImprovement
 from tune_gamma.bo.optimizer import _candidate_budget
@@ -45,11 +45,6 @@ from tune_gamma.bo.polish import POLISH_FTOL, ValueAndGrad, polish
 
 POLISH_BUDGET = 10  # L-BFGS-B iterations before, evaluations now (ask's budget)
 REFERENCE = {"n_candidates": 8192, "n_polish": 16, "maxiter": 60, "local": 512}
-
-
-def objective(x: np.ndarray) -> float:
-    """The overhead benchmark's ``suggest`` objective."""
-    return float(np.sum(np.sin(6.0 * x) * (1.0 - x)))
 
 
 def coupled_lbfgsb(value_and_grad: ValueAndGrad, starts: np.ndarray) -> tuple[np.ndarray, int]:
@@ -81,16 +76,6 @@ POLISHERS: dict[str, Callable[[ValueAndGrad, np.ndarray], tuple[np.ndarray, int]
     "coupled L-BFGS-B (before 1e4af1f)": coupled_lbfgsb,
     "projected BFGS per start (now)": projected_bfgs,
 }
-
-
-def fed_optimizer(dims: int, observations: int, seed: int) -> BayesianOptimizer:
-    """A Gamma ``BayesianOptimizer`` told ``observations`` uniform random points."""
-    opt = BayesianOptimizer(SearchSpace.from_bounds([(0.0, 1.0)] * dims), seed=seed)
-    rng = np.random.default_rng(seed)
-    for _ in range(observations):
-        x = rng.random(dims)
-        opt.tell(x, objective(x))
-    return opt
 
 
 @single_threaded  # as ask() runs: one BLAS thread for the many small products
@@ -132,13 +117,9 @@ def run(dims_list: Sequence[int], observations: int, asks: int,
     for dims in dims_list:
         rows: dict[str, list[dict[str, float]]] = {name: [] for name in POLISHERS}
         for seed in seeds:
-            opt = fed_optimizer(dims, observations, seed)
-            rng = np.random.default_rng([seed, dims])
-            for _ in range(asks):
+            for opt, rng in search_states(dims, observations, asks, seed):
                 for name, row in compare_at(opt, rng).items():
                     rows[name].append(row)
-                x = opt.ask()
-                opt.tell(x, objective(x))
         first = rows[next(iter(POLISHERS))]
         report["dims"][f"{dims}d"] = {name: summarise(r, first) for name, r in rows.items()}
     return report
@@ -183,26 +164,7 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dims", type=int, nargs="+", default=[1, 3])
-    parser.add_argument("--observations", type=int, default=100)
-    parser.add_argument("--asks", type=int, default=50, help="states per seed")
-    parser.add_argument("--seeds", type=int, default=2, help="seeds 0..N-1")
-    parser.add_argument("--quick", action="store_true", help="seconds, for the tests")
-    parser.add_argument("--json", default=None, help="write the report here")
-    args = parser.parse_args(argv)
-    for name in ("observations", "asks", "seeds"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name} must be >= 1, got {getattr(args, name)}")
-    if any(d < 1 for d in args.dims):
-        parser.error(f"--dims must be >= 1, got {args.dims}")
-    if args.quick:
-        args.observations, args.asks, args.seeds = 12, 2, 1
-    report = run(args.dims, args.observations, args.asks, range(args.seeds))
-    print(markdown(report))
-    write_json(args.json, report)
-    return report
-
+    return run_command(__doc__.splitlines()[0], run, markdown, argv, seeds=2)
 
 if __name__ == "__main__":
     main()

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.experiments import load_script
 
 bench = load_script("acquisition_polish")
@@ -32,9 +30,3 @@ def test_quick_run_compares_both_polishes_and_writes_json(tmp_path: Path) -> Non
         assert before["better_than_baseline_share"] == before["worse_than_baseline_share"] == 0
         now = by_name["projected BFGS per start (now)"]
         assert 1 <= now["evaluations_mean"] <= bench.POLISH_BUDGET
-
-
-@pytest.mark.parametrize("argv", [["--asks", "0"], ["--dims", "0"], ["--seeds", "-1"]])
-def test_bad_counts_are_refused(argv: list[str]) -> None:
-    with pytest.raises(SystemExit):
-        bench.main(argv)
